@@ -1,0 +1,34 @@
+"""tf-amgan: class-label GANs (AM-GAN, LabelGAN, AC-GAN family, Mode GAN, CGPGAN) for TF 2 / Keras 3."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="tf-amgan",
+    version="0.1.0",
+    description="Activation Maximization GAN and related class-label GANs in TensorFlow 2 / Keras 3",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["tf_amgan", "tf_amgan.*"]),
+    python_requires=">=3.11",
+    install_requires=[
+        # CPU build by default; GPU users install the [gpu] extra (see BUILD.md).
+        "tensorflow-cpu>=2.21,<2.22; extra != 'gpu'",
+        "keras>=3.12,<4",
+        "tensorflow-datasets>=4.9.10,<5",
+        # tfds 4.9.x imports it at load time on Python 3.11 but does not declare it.
+        "importlib_resources>=6",
+        "absl-py>=2.1",
+        "numpy>=1.26,<3",
+        "scipy>=1.11",
+        "pillow>=10",
+    ],
+    extras_require={
+        "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
+        "test": ["pytest>=8", "scikit-learn>=1.4", "ruff>=0.5"],
+    },
+    entry_points={
+        "console_scripts": [
+            "tf-amgan-evaluate=tf_amgan.evaluate:run",
+        ]
+    },
+)

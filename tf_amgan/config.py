@@ -1,0 +1,245 @@
+"""The run configuration: one frozen record built from flags (or by hand in tests), validated up front."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+from tf_amgan import flags as flag_defs
+
+
+class ConfigError(ValueError):
+    """A bad combination of options; raised before any work is done."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: str = "amgan"
+    labeling: str = "dynamic"
+    dataset: str = "cifar10"
+    train_steps: int = 100000
+    batch_size: int = 100
+    output_dir: str = "runs/default"
+    seed: int = 0
+    strategy: str = "default"
+    export_dir: str = ""
+    data_dir: str | None = None
+    download: str = "auto"
+    pad_to_32: bool = True
+    mixture_std: float | None = None
+    arch: str = "auto"
+    g_width: float = 1.0
+    d_width: float = 1.0
+    z_dim: int = 100
+    mlp_depth: int = 4
+    mlp_units: int = 128
+    weight_norm: bool | None = None
+    batch_norm: bool = True
+    input_noise_std: float | None = None
+    dropout: float | None = None
+    g_layer_noise: bool = False
+    extra_conv: str = "auto"
+    label_smoothing: float = 1.0
+    temperature: float = 0.5
+    acgan_source_loss: str = "nonsaturating"
+    fake_logit: str = "trainable"
+    d_aux_weight: float | None = None
+    g_aux_weight: float | None = None
+    lr: float = 4e-4
+    d_lr_multiplier: float = 1.0
+    lr_decay: float = 0.5
+    lr_decay_steps: int = 100000
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_steps: int = 1
+    ema_decay: float = 0.0
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    resume: bool = True
+    log_every: int = 100
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    sample_every: int = 1000
+    standing_stats_batches: int = 50
+    export_model_name: str | None = None
+    progress: bool = True
+    devices: tuple[str, ...] | None = None
+    num_cpu_devices: int = 0
+    deterministic: bool = True
+    eval_every: int = 0
+    eval_samples: int = 5000
+    eval_metrics: tuple[str, ...] = ("am", "is")
+    classifier: str | None = None
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def resolved_arch(self) -> str:
+        if self.arch != "auto":
+            return self.arch
+        from tf_amgan import data
+
+        return "amgan" if data.get_info(self.dataset, **self.data_options).is_image else "mlp"
+
+    @property
+    def conditional(self) -> bool:
+        return self.labeling == "predefined"
+
+    @property
+    def resolved_extra_conv(self) -> bool:
+        if self.extra_conv == "auto":
+            return self.conditional and self.resolved_arch == "amgan"
+        return self.extra_conv == "true"
+
+    @property
+    def model_name(self) -> str:
+        return self.export_model_name or self.model
+
+    @property
+    def data_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {}
+        if self.dataset in ("mnist", "fashion_mnist"):
+            opts["pad_to_32"] = self.pad_to_32
+        if self.mixture_std is not None and self.dataset in ("ring8", "overlap10", "clusters4"):
+            opts["std"] = self.mixture_std
+        return opts
+
+    @property
+    def download_arg(self) -> bool | None:
+        return {"auto": None, "true": True, "false": False}[self.download]
+
+    def objective_options(self) -> dict[str, Any]:
+        """Options for tf_amgan.losses.get_objective that apply to this model."""
+        opts: dict[str, Any] = {}
+        if self.label_smoothing != 1.0:
+            opts["label_smoothing"] = self.label_smoothing
+        if self.model == "samgan":
+            opts["temperature"] = self.temperature
+        if self.model == "acgan":
+            opts["source_loss"] = self.acgan_source_loss
+        if self.fake_logit != "trainable":
+            opts["fake_logit"] = self.fake_logit
+        if self.d_aux_weight is not None:
+            opts["d_aux_weight"] = self.d_aux_weight
+        if self.g_aux_weight is not None:
+            opts["g_aux_weight"] = self.g_aux_weight
+        return opts
+
+    # ---- validation -----------------------------------------------------------------------
+    def validate(self) -> Config:
+        """Checks everything that can be checked without data or devices; raises ConfigError."""
+        _check(self.model in flag_defs.MODELS, f"unknown --model={self.model!r}; choose from {flag_defs.MODELS}")
+        _check(
+            self.dataset in flag_defs.DATASETS,
+            f"unknown --dataset={self.dataset!r}; choose from {flag_defs.DATASETS}",
+        )
+        _check(self.labeling in ("dynamic", "predefined"), f"unknown --labeling={self.labeling!r}")
+        _check(
+            self.strategy in ("default", "mirrored", "multi_worker"), f"unknown --strategy={self.strategy!r}"
+        )
+        for name in ("train_steps", "batch_size", "z_dim", "log_every", "checkpoint_every", "d_steps"):
+            _check(getattr(self, name) > 0, f"--{name} must be positive, got {getattr(self, name)}")
+        for name in ("sample_every", "eval_every", "num_cpu_devices", "standing_stats_batches"):
+            _check(getattr(self, name) >= 0, f"--{name} must be >= 0, got {getattr(self, name)}")
+        _check(self.keep_checkpoints >= 1, "--keep_checkpoints must be >= 1")
+        _check(self.g_width > 0 and self.d_width > 0, "--g_width and --d_width must be positive")
+        _check(
+            self.dropout is None or 0.0 <= self.dropout < 1.0,
+            f"--dropout must be in [0, 1), got {self.dropout}",
+        )
+        _check(
+            self.input_noise_std is None or self.input_noise_std >= 0, "--input_noise_std must be >= 0"
+        )
+        _check(0.0 < self.label_smoothing <= 1.0, "--label_smoothing must be in (0, 1]")
+        _check(self.temperature > 0, "--temperature must be positive")
+        _check(0.0 <= self.ema_decay < 1.0, "--ema_decay must be in [0, 1)")
+        _check(self.lr > 0 and self.d_lr_multiplier > 0, "learning rates must be positive")
+        _check(0.0 < self.lr_decay <= 1.0 and self.lr_decay_steps > 0, "bad learning-rate decay")
+        _check(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "Adam betas must be in [0, 1)")
+        _check(self.eval_samples > 0, "--eval_samples must be positive")
+        _check(bool(self.output_dir), "--output_dir must not be empty")
+
+        from tf_amgan import losses
+
+        objective = losses.get_objective(self.model, 10, **self.objective_options())
+        _check(
+            self.labeling in objective.labelings,
+            f"--model={self.model} cannot use --labeling={self.labeling} "
+            f"(allowed: {', '.join(objective.labelings)})",
+        )
+        return self
+
+    # ---- (de)serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(f"unknown config keys: {unknown}")
+        values = dict(values)
+        for key in ("devices", "eval_metrics"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    @classmethod
+    def from_flags(cls, flag_values) -> Config:
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name in flag_values:
+                values[f.name] = flag_values[f.name].value
+        return cls.from_dict(values)
+
+    def replace(self, **changes) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+# Options that may differ between the first run and a resumed one without changing the model.
+RESUMABLE_CHANGES = frozenset(
+    {
+        "train_steps",
+        "output_dir",
+        "export_dir",
+        "resume",
+        "log_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "sample_every",
+        "standing_stats_batches",
+        "export_model_name",
+        "progress",
+        "data_dir",
+        "download",
+        "eval_every",
+        "eval_samples",
+        "eval_metrics",
+        "classifier",
+        "devices",
+        "num_cpu_devices",
+        "strategy",
+        "jit_compile",
+    }
+)
+
+
+def incompatible_changes(old: Config, new: Config) -> list[str]:
+    """Names of options whose change would make resuming `old` with `new` meaningless."""
+    a, b = old.to_dict(), new.to_dict()
+    return sorted(k for k in a if k not in RESUMABLE_CHANGES and a[k] != b.get(k))
+
+
+def load(path: str) -> Config:
+    with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+        return Config.from_dict(json.load(f))
+
+
+def _check(condition: bool, message: str):
+    if not condition:
+        raise ConfigError(message)

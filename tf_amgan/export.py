@@ -1,0 +1,187 @@
+"""Export a trained generator as a TF Serving SavedModel: <export_dir>/<model_name>/<version>/.
+
+Signatures:
+  serving_default(noise float32 [N, z_dim] [, labels int32 [N]]) -> {images, classes}
+  sample(num_samples int32 [], seed int32 []) -> {images, classes, noise}
+
+`images` are float32 [N, H, W, C] in [-1, 1] (or [N, 2] for 2-D mixtures). `classes` is the given label for
+predefined-labeling models; for dynamic models the class the discriminator (or its auxiliary
+classifier) assigns to the sample in inference mode; -1 for models without classes (`gan`).
+The generator is exported in inference mode with standing batch-norm statistics, so one row's
+output does not depend on the other rows.
+
+Also a command: python -m tf_amgan.export --run_dir=RUN --export_dir=DIR [--model_name=NAME]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+
+import keras
+import tensorflow as tf
+
+
+def next_version(model_dir: str) -> int:
+    """1 + the largest integer version directory under model_dir (1 if none)."""
+    if not os.path.isdir(model_dir):
+        return 1
+    versions = [int(n) for n in os.listdir(model_dir) if re.fullmatch(r"\d+", n)]
+    return max(versions, default=0) + 1
+
+
+def _serving_functions(trainer):
+    """Builds the two endpoint functions around the trainer's (inference-mode) networks."""
+    G, D, obj = trainer.generator, trainer.discriminator, trainer.objective
+    num_classes, conditional, z_dim = trainer.num_classes, trainer.conditional, trainer.config.z_dim
+    has_classes = obj.head_units > 1
+
+    def check_noise(noise):
+        tf.debugging.assert_rank(noise, 2, message="noise must be float32 [N, z_dim]")
+        tf.debugging.assert_equal(
+            tf.shape(noise)[1], z_dim, message=f"noise must have {z_dim} columns"
+        )
+        tf.debugging.assert_all_finite(noise, "noise must be finite")
+
+    def classes_of(images):
+        if not has_classes:
+            return tf.fill([tf.shape(images)[0]], tf.constant(-1, tf.int32))
+        logits = D(images, training=False)
+        return tf.argmax(obj.class_logits(logits), axis=-1, output_type=tf.int32)
+
+    if conditional:
+
+        def generate(noise, labels):
+            check_noise(noise)
+            labels = tf.cast(labels, tf.int32)
+            tf.debugging.assert_equal(
+                tf.shape(labels)[0], tf.shape(noise)[0], message="labels and noise need the same N"
+            )
+            tf.debugging.assert_non_negative(labels, message="labels must be >= 0")
+            tf.debugging.assert_less(
+                labels, num_classes, message=f"labels must be < num_classes ({num_classes})"
+            )
+            images = G([noise, tf.one_hot(labels, num_classes)], training=False)
+            return {"images": tf.cast(images, tf.float32), "classes": labels}
+
+        serving_default = generate
+        signature = [
+            tf.TensorSpec([None, z_dim], tf.float32, name="noise"),
+            tf.TensorSpec([None], tf.int32, name="labels"),
+        ]
+    else:
+
+        def generate(noise):
+            check_noise(noise)
+            images = tf.cast(G(noise, training=False), tf.float32)
+            return {"images": images, "classes": classes_of(images)}
+
+        serving_default = generate
+        signature = [tf.TensorSpec([None, z_dim], tf.float32, name="noise")]
+
+    def sample(num_samples, seed):
+        tf.debugging.assert_positive(num_samples, message="num_samples must be positive")
+        seed2 = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
+        noise = tf.random.stateless_normal(tf.stack([num_samples, z_dim]), seed2)
+        if conditional:
+            labels = tf.random.stateless_uniform(
+                tf.reshape(num_samples, [1]),
+                seed2 + tf.constant([0, 1], tf.int64),
+                minval=0,
+                maxval=num_classes,
+                dtype=tf.int32,
+            )
+            out = generate(noise, labels)
+        else:
+            out = generate(noise)
+        return {**out, "noise": noise}
+
+    sample_signature = [
+        tf.TensorSpec([], tf.int32, name="num_samples"),
+        tf.TensorSpec([], tf.int32, name="seed"),
+    ]
+    return serving_default, signature, sample, sample_signature
+
+
+def export_generator(trainer, export_dir: str, model_name: str, version: int | None = None,
+                     standing_stats_batches: int = 50, use_ema: bool = True) -> str:
+    """Writes the SavedModel atomically and returns its final path.
+
+    Recomputes the generator's standing BN statistics over `standing_stats_batches` batches of
+    random inputs first (and swaps in the EMA weights when the run kept them).
+    """
+    from tf_amgan import networks
+
+    if not model_name or "/" in model_name:
+        raise ValueError(f"bad model name {model_name!r}")
+    model_dir = os.path.join(export_dir, model_name)
+    version = next_version(model_dir) if version is None else int(version)
+    final = os.path.join(model_dir, str(version))
+    if os.path.exists(final):
+        raise FileExistsError(f"export version already exists: {final}")
+
+    opt = trainer.g_optimizer
+    inner = getattr(opt, "inner_optimizer", opt)
+    if use_ema and getattr(inner, "use_ema", False):
+        inner.finalize_variable_values(trainer.generator.trainable_variables)
+
+    if trainer.config.batch_norm and standing_stats_batches > 0:
+        counter = iter(range(10**9))
+
+        def input_fn():
+            i = next(counter)
+            z = trainer.fixed_noise(trainer.global_batch, index=1000 + i)
+            y = tf.random.stateless_uniform(
+                [trainer.global_batch], [trainer.config.seed, 7919 + i], 0, trainer.num_classes, tf.int32
+            )
+            return trainer.generator_inputs(z, y)
+
+        networks.set_standing_statistics(trainer.generator, input_fn, standing_stats_batches)
+
+    serving_default, signature, sample, sample_signature = _serving_functions(trainer)
+    archive = keras.export.ExportArchive()
+    archive.track(trainer.generator)
+    if trainer.objective.head_units > 1 and not trainer.conditional:
+        archive.track(trainer.discriminator)
+    archive.add_endpoint("serving_default", serving_default, input_signature=signature)
+    archive.add_endpoint("sample", sample, input_signature=sample_signature)
+
+    os.makedirs(model_dir, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_dir)
+    try:
+        archive.write_out(os.path.join(tmp, "model"), verbose=False)
+        os.replace(os.path.join(tmp, "model"), final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def main(argv=None):
+    import argparse
+    import sys
+
+    from tf_amgan import experiment
+
+    parser = argparse.ArgumentParser(description="Export a run's generator for TF Serving.")
+    parser.add_argument("--run_dir", required=True, help="run directory written by run_experiment.py")
+    parser.add_argument("--export_dir", required=True)
+    parser.add_argument("--model_name", default=None, help="default: the run's --model")
+    parser.add_argument("--version", type=int, default=None, help="default: next free integer")
+    parser.add_argument("--standing_stats_batches", type=int, default=50)
+    args = parser.parse_args(argv)
+    try:
+        path = experiment.export_run(
+            args.run_dir, args.export_dir, model_name=args.model_name, version=args.version,
+            standing_stats_batches=args.standing_stats_batches,
+        )
+    except (ValueError, FileNotFoundError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
