@@ -21,6 +21,8 @@ setup(
         "numpy>=1.26,<3",
         "scipy>=1.11",
         "pillow>=10",
+        # tf.summary.scalar/image live in the tensorboard package, which tensorflow-cpu does not pull.
+        "tensorboard>=2.19",
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],

@@ -72,12 +72,19 @@ def _walk(layer):
 
 
 def bench(width, batch, steps, warmup, strategy_name, dataset, model, labeling):
-    from tf_amgan import data, distribute, trainer as trainer_lib
+    from tf_amgan import data, distribute
+    from tf_amgan import trainer as trainer_lib
     from tf_amgan.config import Config
 
     cfg = Config(
-        model=model, labeling=labeling, dataset=dataset, batch_size=batch, g_width=width,
-        d_width=width, train_steps=steps + warmup, progress=False,
+        model=model,
+        labeling=labeling,
+        dataset=dataset,
+        batch_size=batch,
+        g_width=width,
+        d_width=width,
+        train_steps=steps + warmup,
+        progress=False,
     ).validate()
     strategy = (
         distribute.get_strategy("default")
@@ -118,23 +125,46 @@ def main():
 
     mm = matmul_gflops()
     print(f"measured float32 matmul (2048^2, tf.function): {mm:.1f} GFLOP/s")
-    print(f"{'width':>5} {'strategy':>9} {'G params':>9} {'D params':>9} {'step s':>8} "
-          f"{'img/s':>7} {'GFLOP/step':>10} {'GFLOP/s':>8} {'of matmul':>9}")
+    print(
+        f"{'width':>5} {'strategy':>9} {'G params':>9} {'D params':>9} {'step s':>8} "
+        f"{'img/s':>7} {'GFLOP/step':>10} {'GFLOP/s':>8} {'of matmul':>9}"
+    )
     for width in [float(w) for w in args.widths.split(",")]:
         results = {}
         for name in ("none", "mirrored"):
-            times, flops, gp, dp = bench(width, args.batch_size, args.steps, args.warmup, name,
-                                         args.dataset, args.model, args.labeling)
+            times, flops, gp, dp = bench(
+                width,
+                args.batch_size,
+                args.steps,
+                args.warmup,
+                name,
+                args.dataset,
+                args.model,
+                args.labeling,
+            )
             med = statistics.median(times)
             results[name] = med
             gfs = flops / med / 1e9
-            print(f"{width:5.2f} {name:>9} {gp / 1e6:8.2f}M {dp / 1e6:8.2f}M {med:8.3f} "
-                  f"{args.batch_size / med:7.1f} {flops / 1e9:10.2f} {gfs:8.1f} {gfs / mm:8.0%}")
+            print(
+                f"{width:5.2f} {name:>9} {gp / 1e6:8.2f}M {dp / 1e6:8.2f}M {med:8.3f} "
+                f"{args.batch_size / med:7.1f} {flops / 1e9:10.2f} {gfs:8.1f} {gfs / mm:8.0%}"
+            )
             if args.json:
-                print(json.dumps({"width": width, "strategy": name, "step_median_s": med,
-                                  "step_min_s": min(times), "step_max_s": max(times),
-                                  "images_per_s": args.batch_size / med, "gflop_per_step": flops / 1e9,
-                                  "gflops": gfs, "matmul_gflops": mm}))
+                print(
+                    json.dumps(
+                        {
+                            "width": width,
+                            "strategy": name,
+                            "step_median_s": med,
+                            "step_min_s": min(times),
+                            "step_max_s": max(times),
+                            "images_per_s": args.batch_size / med,
+                            "gflop_per_step": flops / 1e9,
+                            "gflops": gfs,
+                            "matmul_gflops": mm,
+                        }
+                    )
+                )
         ratio = results["mirrored"] / results["none"]
         print(f"      MirroredStrategy(1 replica) / no strategy step-time ratio: {ratio:.3f}")
     _ = np

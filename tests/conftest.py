@@ -7,6 +7,11 @@ os.environ["CUDA_VISIBLE_DEVICES"] = ""
 # tfds must never try to reach the network from a test.
 os.environ["TF_AMGAN_NO_DOWNLOAD"] = "1"
 os.environ.setdefault("NO_GCE_CHECK", "true")
+# Prepared tfds data goes to a per-session directory, not the user's ~/tensorflow_datasets.
+if "TF_AMGAN_DATA_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["TF_AMGAN_DATA_DIR"] = tempfile.mkdtemp(prefix="tf_amgan_test_data_")
 
 import tensorflow as tf  # noqa: E402
 

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import networks
+from tf_amgan import distribute, networks
 from tf_amgan.networks import layers as L
 
 
 def _strategy():
-    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    return distribute.get_strategy("mirrored", ("/cpu:0", "/cpu:1"))
 
 
 def _np_normalized_kernel(v, g, out_axis):

@@ -129,16 +129,27 @@ class Config:
     # ---- validation -----------------------------------------------------------------------
     def validate(self) -> Config:
         """Checks everything that can be checked without data or devices; raises ConfigError."""
-        _check(self.model in flag_defs.MODELS, f"unknown --model={self.model!r}; choose from {flag_defs.MODELS}")
+        _check(
+            self.model in flag_defs.MODELS,
+            f"unknown --model={self.model!r}; choose from {flag_defs.MODELS}",
+        )
         _check(
             self.dataset in flag_defs.DATASETS,
             f"unknown --dataset={self.dataset!r}; choose from {flag_defs.DATASETS}",
         )
         _check(self.labeling in ("dynamic", "predefined"), f"unknown --labeling={self.labeling!r}")
         _check(
-            self.strategy in ("default", "mirrored", "multi_worker"), f"unknown --strategy={self.strategy!r}"
+            self.strategy in ("default", "mirrored", "multi_worker"),
+            f"unknown --strategy={self.strategy!r}",
         )
-        for name in ("train_steps", "batch_size", "z_dim", "log_every", "checkpoint_every", "d_steps"):
+        for name in (
+            "train_steps",
+            "batch_size",
+            "z_dim",
+            "log_every",
+            "checkpoint_every",
+            "d_steps",
+        ):
             _check(getattr(self, name) > 0, f"--{name} must be positive, got {getattr(self, name)}")
         for name in ("sample_every", "eval_every", "num_cpu_devices", "standing_stats_batches"):
             _check(getattr(self, name) >= 0, f"--{name} must be >= 0, got {getattr(self, name)}")
@@ -149,7 +160,8 @@ class Config:
             f"--dropout must be in [0, 1), got {self.dropout}",
         )
         _check(
-            self.input_noise_std is None or self.input_noise_std >= 0, "--input_noise_std must be >= 0"
+            self.input_noise_std is None or self.input_noise_std >= 0,
+            "--input_noise_std must be >= 0",
         )
         _check(0.0 < self.label_smoothing <= 1.0, "--label_smoothing must be in (0, 1]")
         _check(self.temperature > 0, "--temperature must be positive")
@@ -162,7 +174,10 @@ class Config:
 
         from tf_amgan import losses
 
-        objective = losses.get_objective(self.model, 10, **self.objective_options())
+        try:
+            objective = losses.get_objective(self.model, 10, **self.objective_options())
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"--model={self.model}: {e}") from e
         _check(
             self.labeling in objective.labelings,
             f"--model={self.model} cannot use --labeling={self.labeling} "

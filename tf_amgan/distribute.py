@@ -29,18 +29,23 @@ def setup_logical_cpus(n: int) -> None:
         ) from e
 
 
+_MIRRORED: dict = {}
+
+
 def get_strategy(name: str, devices: tuple[str, ...] | None = None) -> tf.distribute.Strategy:
     """Returns the strategy for `--strategy`: default | mirrored | multi_worker."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        if devices:
-            return tf.distribute.MirroredStrategy(list(devices))
-        gpus = tf.config.list_logical_devices("GPU")
-        if gpus:
-            return tf.distribute.MirroredStrategy()
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(cpus)
+        if not devices:
+            gpus = tf.config.list_logical_devices("GPU")
+            devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+        key = tuple(tf.DeviceSpec.from_string(d).to_string() for d in devices)
+        # One MirroredStrategy per device set and process: two instances over the same devices
+        # can collide on collective instance keys (seen with synchronized batch norm).
+        if key not in _MIRRORED:
+            _MIRRORED[key] = tf.distribute.MirroredStrategy(list(devices))
+        return _MIRRORED[key]
     if name == "multi_worker":
         if not os.environ.get("TF_CONFIG"):
             raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable")

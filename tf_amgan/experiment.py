@@ -78,7 +78,9 @@ def prepare(config: config_lib.Config) -> Prepared:
         )
     info = data.get_info(config.dataset, **config.data_options)
     if config.conditional and not info.num_classes:
-        raise config_lib.ConfigError(f"--labeling=predefined needs class labels; {config.dataset} has none")
+        raise config_lib.ConfigError(
+            f"--labeling=predefined needs class labels; {config.dataset} has none"
+        )
     # Fails fast (seconds) with a clear message when the data is missing and cannot be downloaded.
     data.get_dataset(
         config.dataset,
@@ -139,7 +141,8 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     """Trains (or resumes) the run described by `config`."""
     import tensorflow as tf
 
-    from tf_amgan import distribute, trainer as trainer_lib
+    from tf_amgan import distribute
+    from tf_amgan import trainer as trainer_lib
     from tf_amgan.progress import Progress
 
     prepared = prepare(config)
@@ -181,8 +184,9 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     def save():
         manager.save(checkpoint_number=int(trainer.step.numpy()))
 
-    progress = Progress(config.train_steps, start, enabled=config.progress and chief,
-                        line_every=config.log_every)
+    progress = Progress(
+        config.train_steps, start, enabled=config.progress and chief, line_every=config.log_every
+    )
     last_metrics: dict = {}
     status = "completed"
     step = start
@@ -272,7 +276,9 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     info = trainer.info
     if not info.is_image:
         z = trainer.fixed_noise(2000)
-        fake = trainer.generate(z, tf.zeros([2000], tf.int32) if trainer.conditional else None).numpy()
+        fake = trainer.generate(
+            z, tf.zeros([2000], tf.int32) if trainer.conditional else None
+        ).numpy()
         mixture = data.get_mixture(trainer.config.dataset, **trainer.config.data_options)
         real, _ = mixture.sample(2000, seed=trainer.config.seed)
         array = samples.scatter_png(path, fake, real=np.asarray(real), means=mixture.means)
@@ -280,8 +286,10 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
         ncols = 10
         rows = min(trainer.num_classes, 10) if trainer.num_classes else 10
         if trainer.objective.head_units == 1 or not trainer.num_classes:
-            images = trainer.generate(trainer.fixed_noise(rows * ncols),
-                                      tf.zeros([rows * ncols], tf.int32) if trainer.conditional else None)
+            images = trainer.generate(
+                trainer.fixed_noise(rows * ncols),
+                tf.zeros([rows * ncols], tf.int32) if trainer.conditional else None,
+            )
             images = images.numpy()
         elif trainer.conditional:
             labels = tf.repeat(tf.range(rows, dtype=tf.int32), ncols)
@@ -298,12 +306,18 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     return path
 
 
-def export_run(run_dir: str, export_dir: str, model_name: str | None = None,
-               version: int | None = None, standing_stats_batches: int = 50) -> str:
+def export_run(
+    run_dir: str,
+    export_dir: str,
+    model_name: str | None = None,
+    version: int | None = None,
+    standing_stats_batches: int = 50,
+) -> str:
     """Rebuilds a run from its config.json, restores the last checkpoint and exports the generator."""
     import tensorflow as tf
 
-    from tf_amgan import data, distribute, export, trainer as trainer_lib
+    from tf_amgan import data, distribute, export
+    from tf_amgan import trainer as trainer_lib
 
     if not os.path.exists(os.path.join(run_dir, "config.json")):
         raise FileNotFoundError(f"{run_dir} has no config.json (not a tf-amgan run directory)")
@@ -315,7 +329,10 @@ def export_run(run_dir: str, export_dir: str, model_name: str | None = None,
     trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
     trainer.checkpoint.restore(latest).assert_existing_objects_matched()
     return export.export_generator(
-        trainer, export_dir, model_name or cfg.model_name, version=version,
+        trainer,
+        export_dir,
+        model_name or cfg.model_name,
+        version=version,
         standing_stats_batches=standing_stats_batches,
     )
 
@@ -331,5 +348,7 @@ def main_cli(config: config_lib.Config) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if result.status == "completed":
-        print(json.dumps({"status": result.status, "step": result.step, "export": result.export_path}))
+        print(
+            json.dumps({"status": result.status, "step": result.step, "export": result.export_path})
+        )
     return result.exit_code

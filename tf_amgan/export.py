@@ -105,14 +105,19 @@ def _serving_functions(trainer):
     return serving_default, signature, sample, sample_signature
 
 
-def export_generator(trainer, export_dir: str, model_name: str, version: int | None = None,
-                     standing_stats_batches: int = 50, use_ema: bool = True) -> str:
+def export_generator(
+    trainer,
+    export_dir: str,
+    model_name: str,
+    version: int | None = None,
+    standing_stats_batches: int = 50,
+    use_ema: bool = True,
+) -> str:
     """Writes the SavedModel atomically and returns its final path.
 
     Recomputes the generator's standing BN statistics over `standing_stats_batches` batches of
     random inputs first (and swaps in the EMA weights when the run kept them).
     """
-    from tf_amgan import networks
 
     if not model_name or "/" in model_name:
         raise ValueError(f"bad model name {model_name!r}")
@@ -121,6 +126,21 @@ def export_generator(trainer, export_dir: str, model_name: str, version: int | N
     final = os.path.join(model_dir, str(version))
     if os.path.exists(final):
         raise FileExistsError(f"export version already exists: {final}")
+
+    # EMA weights and standing statistics are swapped in for the export only; the live generator
+    # is put back afterwards so that it still equals the last checkpoint.
+    saved = [(v, v.numpy()) for v in trainer.generator.variables]
+    try:
+        return _export(
+            trainer, export_dir, model_dir, final, version, standing_stats_batches, use_ema
+        )
+    finally:
+        for v, value in saved:
+            v.assign(value)
+
+
+def _export(trainer, export_dir, model_dir, final, version, standing_stats_batches, use_ema):
+    from tf_amgan import networks
 
     opt = trainer.g_optimizer
     inner = getattr(opt, "inner_optimizer", opt)
@@ -134,7 +154,11 @@ def export_generator(trainer, export_dir: str, model_name: str, version: int | N
             i = next(counter)
             z = trainer.fixed_noise(trainer.global_batch, index=1000 + i)
             y = tf.random.stateless_uniform(
-                [trainer.global_batch], [trainer.config.seed, 7919 + i], 0, trainer.num_classes, tf.int32
+                [trainer.global_batch],
+                [trainer.config.seed, 7919 + i],
+                0,
+                trainer.num_classes,
+                tf.int32,
             )
             return trainer.generator_inputs(z, y)
 
@@ -165,7 +189,9 @@ def main(argv=None):
     from tf_amgan import experiment
 
     parser = argparse.ArgumentParser(description="Export a run's generator for TF Serving.")
-    parser.add_argument("--run_dir", required=True, help="run directory written by run_experiment.py")
+    parser.add_argument(
+        "--run_dir", required=True, help="run directory written by run_experiment.py"
+    )
     parser.add_argument("--export_dir", required=True)
     parser.add_argument("--model_name", default=None, help="default: the run's --model")
     parser.add_argument("--version", type=int, default=None, help="default: next free integer")
@@ -173,7 +199,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         path = experiment.export_run(
-            args.run_dir, args.export_dir, model_name=args.model_name, version=args.version,
+            args.run_dir,
+            args.export_dir,
+            model_name=args.model_name,
+            version=args.version,
             standing_stats_batches=args.standing_stats_batches,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as e:

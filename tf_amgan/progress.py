@@ -16,8 +16,15 @@ def format_seconds(seconds: float) -> str:
 class Progress:
     """Tracks steps/s over a sliding window and prints `step/total [bar] rate ETA extras`."""
 
-    def __init__(self, total: int, start: int = 0, stream=None, enabled: bool = True,
-                 min_interval: float = 0.5, line_every: int = 100):
+    def __init__(
+        self,
+        total: int,
+        start: int = 0,
+        stream=None,
+        enabled: bool = True,
+        min_interval: float = 0.5,
+        line_every: int = 100,
+    ):
         self.total, self.start = total, start
         self.stream = stream or sys.stderr
         self.enabled = enabled

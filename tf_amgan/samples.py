@@ -73,13 +73,21 @@ def scatter_png(
         lo, hi = np.percentile(allp, 0.5, axis=0), np.percentile(allp, 99.5, axis=0)
         span = float(max(hi - lo)) * 1.2 + 1e-6
         centre = (lo + hi) / 2
-        bounds = (centre[0] - span / 2, centre[0] + span / 2, centre[1] - span / 2, centre[1] + span / 2)
+        bounds = (
+            centre[0] - span / 2,
+            centre[0] + span / 2,
+            centre[1] - span / 2,
+            centre[1] + span / 2,
+        )
     x0, x1, y0, y1 = bounds
     img = Image.new("RGB", (size, size), (255, 255, 255))
     draw = ImageDraw.Draw(img)
 
     def px(p):
-        return ((p[:, 0] - x0) / (x1 - x0) * (size - 1), (1 - (p[:, 1] - y0) / (y1 - y0)) * (size - 1))
+        return (
+            (p[:, 0] - x0) / (x1 - x0) * (size - 1),
+            (1 - (p[:, 1] - y0) / (y1 - y0)) * (size - 1),
+        )
 
     if real is not None:
         for u, v in zip(*px(pts[1]), strict=True):

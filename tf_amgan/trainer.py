@@ -210,7 +210,9 @@ class GANTrainer:
         """Data-dependent weight-norm init (Salimans & Kingma) of G, then D on real data."""
         with self.strategy.scope():
             z = first_batch["z_d"]
-            networks.data_dependent_init(self.generator, self.generator_inputs(z, first_batch["y_d"]))
+            networks.data_dependent_init(
+                self.generator, self.generator_inputs(z, first_batch["y_d"])
+            )
             networks.data_dependent_init(self.discriminator, first_batch["images"])
 
     # ------------------------------------------------------------------ the step
@@ -221,11 +223,15 @@ class GANTrainer:
             return given  # the objective ignores them
         return self.objective.dynamic_targets(logits)
 
-    def _apply(self, optimizer, loss, tape, variables):
-        scaled = optimizer.scale_loss(loss) if self.config.mixed_precision else loss
-        grads = tape.gradient(scaled, variables)
+    def _scale(self, optimizer, loss):
+        # Inside the tape: the loss-scale multiplication must be recorded (mixed precision).
+        return optimizer.scale_loss(loss) if self.config.mixed_precision else loss
+
+    def _apply(self, optimizer, scaled_loss, tape, variables):
+        grads = tape.gradient(scaled_loss, variables)
         optimizer.apply(grads, variables)
-        # Unscaled gradient norm for health logging.
+        # Health logging: the norm of this replica's gradient; summed over replicas (train_step
+        # reduces with SUM) it is exact for one replica and an estimate of the global norm otherwise.
         norm = tf.linalg.global_norm([g for g in grads if g is not None])
         if self.config.mixed_precision:
             norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)
@@ -247,14 +253,15 @@ class GANTrainer:
             targets = self._targets(batch["y_d"], fake_logits)
             per_example = obj.discriminator_loss(real_logits, batch["labels"], fake_logits, targets)
             loss = self._average(per_example)
-        grad_norm = self._apply(self.d_optimizer, loss, tape, d_vars)
+            scaled = self._scale(self.d_optimizer, loss)
+        grad_norm = self._apply(self.d_optimizer, scaled, tape, d_vars)
         real_p = tf.cast(obj.real_probability(real_logits), tf.float32)
         fake_p = tf.cast(obj.real_probability(fake_logits), tf.float32)
         out = {
             "d_loss": loss,
             "d_real_acc": self._average(tf.cast(real_p > 0.5, tf.float32)),
             "d_fake_acc": self._average(tf.cast(fake_p < 0.5, tf.float32)),
-            "d_grad_norm": grad_norm / self.replicas,
+            "d_grad_norm": grad_norm,
         }
         if self.num_classes and obj.head_units > 1:
             class_pred = tf.argmax(obj.class_logits(real_logits), axis=-1, output_type=tf.int32)
@@ -272,8 +279,9 @@ class GANTrainer:
             targets = self._targets(batch["y_g"], fake_logits)
             per_example = obj.generator_loss(fake_logits, targets)
             loss = self._average(per_example)
-        grad_norm = self._apply(self.g_optimizer, loss, tape, g_vars)
-        return {"g_loss": loss, "g_grad_norm": grad_norm / self.replicas}
+            scaled = self._scale(self.g_optimizer, loss)
+        grad_norm = self._apply(self.g_optimizer, scaled, tape, g_vars)
+        return {"g_loss": loss, "g_grad_norm": grad_norm}
 
     def _compile(self, fn):
         return tf.function(fn, jit_compile=True) if self.config.jit_compile else fn
@@ -311,7 +319,10 @@ class GANTrainer:
         if self.conditional:
             if labels is None:
                 raise ValueError("predefined-labeling models need labels")
-            return tf.cast(self.generator([z, tf.one_hot(labels, self.num_classes)], training=training), tf.float32)
+            return tf.cast(
+                self.generator([z, tf.one_hot(labels, self.num_classes)], training=training),
+                tf.float32,
+            )
         return tf.cast(self.generator(z, training=training), tf.float32)
 
     def classify(self, images):

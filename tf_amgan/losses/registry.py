@@ -1,0 +1,108 @@
+"""Objective registry: model name -> objective factory, its options and their defaults.
+
+This is the only place that maps model names to loss variants (style anchors: no `if model == ...`
+elsewhere). Aliases keep their own `name` but build the same objective.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from tf_amgan.losses import binary, common, kplus1
+
+__all__ = ["available_objectives", "get_objective"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    factory: Callable[..., common.Objective]
+    defaults: dict[str, Any]  # every accepted option with its default
+    summary: str
+
+
+_SMOOTH = {"label_smoothing": 1.0}
+_KPLUS1 = {**_SMOOTH, "fake_logit": "trainable", "class_priors": None}
+_ACGAN = {**_SMOOTH, "d_aux_weight": 1.0, "g_aux_weight": 1.0}
+
+
+def _aux(fake_aux: str, **fixed):
+    return functools.partial(binary.BinaryAuxObjective, fake_aux=fake_aux, **fixed)
+
+
+def _kp1(generator: str):
+    return functools.partial(kplus1.KPlusOneObjective, generator=generator)
+
+
+_LABELGAN = _Entry(_kp1("labelgan"), _KPLUS1, "LabelGAN (M-3)")
+_AMGAN = _Entry(_kp1("amgan"), _KPLUS1, "AM-GAN (M-4)")
+
+_REGISTRY: dict[str, _Entry] = {
+    "gan": _Entry(binary.GANObjective, _SMOOTH, "vanilla GAN, -log D (M-1)"),
+    "gan_star": _Entry(
+        _aux("none", g_aux_weight=None), {**_SMOOTH, "d_aux_weight": 0.1}, "GAN* (M-2, Q-7)"
+    ),
+    "labelgan": _LABELGAN,
+    "kplus1": dataclasses.replace(_LABELGAN, summary="P002 K+1 GAN = LabelGAN (M-16)"),
+    "amgan": _AMGAN,
+    "modegan": dataclasses.replace(_AMGAN, summary="P002 Mode GAN = AM-GAN (M-17)"),
+    "samgan": _Entry(_kp1("samgan"), {**_KPLUS1, "temperature": 0.5}, "SAM-GAN (M-5)"),
+    "acgan": _Entry(
+        _aux("target"), {**_ACGAN, "source_loss": "nonsaturating"}, "original AC-GAN (M-6, Q-8)"
+    ),
+    "acgan_star": _Entry(_aux("none"), _ACGAN, "AC-GAN* (M-7)"),
+    "acgan_star_lowaux": _Entry(
+        _aux("none"), {**_ACGAN, "g_aux_weight": 0.1}, "AC-GAN*, G aux weight 0.1 (M-8)"
+    ),
+    "acgan_plus": _Entry(_aux("uniform"), _ACGAN, "AC-GAN*+ (M-9)"),
+}
+
+
+def available_objectives() -> list[str]:
+    """Sorted names accepted by `get_objective` (aliases included)."""
+    return sorted(_REGISTRY)
+
+
+def get_objective(name: str, num_classes: int, **options) -> common.Objective:
+    """Builds the objective registered under `name`.
+
+    Args:
+      name: one of `available_objectives()`.
+      num_classes: K (>= 1; `gan` ignores it and also accepts 0).
+      **options: per-objective options (None = default):
+        label_smoothing (all): on-target probability s in (0, 1], 1 = off (M-11, Q-3);
+        fake_logit (K+1 heads): "trainable" or "zero" (Q-6);
+        class_priors (K+1 heads): P002 priors (p_0 fake, p_1..p_K) weighting the D terms (M-16);
+        temperature (samgan): t > 0, default 0.5 (M-5);
+        d_aux_weight (gan_star 0.1, acgan family 1.0): weight of D's aux-classifier terms;
+        g_aux_weight (acgan family; 1.0, acgan_star_lowaux 0.1): weight of G's aux term;
+        source_loss (acgan): "nonsaturating" (default, P001) or "minimax" (P004).
+
+    Raises:
+      ValueError: unknown name, bad num_classes or an invalid option value.
+      TypeError: an option this objective does not accept, or of the wrong type.
+    """
+    entry = _REGISTRY.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise ValueError(
+            f"unknown objective {name!r}; valid names: {', '.join(available_objectives())}"
+        )
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+    num_classes = int(num_classes)
+    if num_classes < (0 if name == "gan" else 1):
+        raise ValueError(f"objective {name!r} needs num_classes >= 1, got {num_classes}")
+    unknown = sorted(set(options) - set(entry.defaults))
+    if unknown:
+        raise TypeError(
+            f"objective {name!r} does not accept option(s) {', '.join(unknown)}; "
+            f"it accepts: {', '.join(sorted(entry.defaults))}"
+        )
+    resolved = {
+        key: default if options.get(key) is None else options[key]
+        for key, default in entry.defaults.items()
+    }
+    return entry.factory(name, num_classes, **resolved)
