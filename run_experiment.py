@@ -12,7 +12,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 from tf_amgan import flags as flag_defs  # noqa: E402
 
@@ -23,6 +23,8 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
+    # tfds and SavedModel writing log at INFO through absl; keep the console for progress.
+    logging.set_verbosity(logging.WARNING)
     if len(argv) > 1:
         print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@
 Prints per configuration: median step time (D step + G step), images/s, an analytic estimate of the
 FLOPs of one step (conv/dense multiply-adds of the forward passes x the usual 3x for forward +
 backward), the achieved GFLOP/s, and this machine's measured float32 matmul GFLOP/s. The strategy
-overhead is reported as a ratio of medians measured in the same process, one after the other.
+overhead is the median of per-step ratios, the two configurations' steps interleaved in one process.
 """
 
 import argparse
@@ -19,7 +19,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 
@@ -41,37 +40,23 @@ def forward_flops(model, batch):
     import keras
 
     total = 0
-    for layer in _walk(model):
-        if isinstance(layer, keras.layers.Conv2DTranspose):
-            k = layer.kernel.shape  # (kh, kw, out, in)
-            in_shape = layer.input.shape if hasattr(layer, "input") else None
-            h, w = in_shape[1], in_shape[2]
-            total += 2 * h * w * k[0] * k[1] * k[2] * k[3]
-        elif isinstance(layer, keras.layers.Conv2D):
-            k = layer.kernel.shape  # (kh, kw, in, out)
-            out = layer.output.shape
-            total += 2 * out[1] * out[2] * k[0] * k[1] * k[2] * k[3]
-        elif isinstance(layer, keras.layers.Dense):
-            k = layer.kernel.shape
-            total += 2 * k[0] * k[1]
+    for layer in model.layers:  # functional model: wrappers (weight norm) appear at top level
+        inner = getattr(layer, "layer", layer)
+        out = layer.output.shape
+        if isinstance(inner, keras.layers.Conv2DTranspose):
+            kh, kw, cout, cin = inner.kernel.shape
+            sh, sw = inner.strides
+            total += 2 * (out[1] // sh) * (out[2] // sw) * kh * kw * cin * cout
+        elif isinstance(inner, keras.layers.Conv2D):
+            kh, kw, cin, cout = inner.kernel.shape
+            total += 2 * out[1] * out[2] * kh * kw * cin * cout
+        elif isinstance(inner, keras.layers.Dense):
+            total += 2 * inner.kernel.shape[0] * inner.kernel.shape[1]
     return total * batch
 
 
-def _walk(layer):
-    yield layer
-    for attr in ("layers", "_layers"):
-        children = getattr(layer, attr, None)
-        if children:
-            for child in children:
-                if child is not layer:
-                    yield from _walk(child)
-            break
-    inner = getattr(layer, "layer", None)
-    if inner is not None and inner is not layer:
-        yield from _walk(inner)
-
-
-def bench(width, batch, steps, warmup, strategy_name, dataset, model, labeling):
+def build(width, batch, strategy_name, dataset, model, labeling):
+    """A ready-to-run train step (warm-up not included) and its analytic FLOPs per step."""
     from tf_amgan import data, distribute
     from tf_amgan import trainer as trainer_lib
     from tf_amgan.config import Config
@@ -83,13 +68,12 @@ def bench(width, batch, steps, warmup, strategy_name, dataset, model, labeling):
         batch_size=batch,
         g_width=width,
         d_width=width,
-        train_steps=steps + warmup,
         progress=False,
     ).validate()
     strategy = (
         distribute.get_strategy("default")
         if strategy_name == "none"
-        else tf.distribute.MirroredStrategy(["/cpu:0"])
+        else distribute.get_strategy("mirrored", ("/cpu:0",))
     )
     info = data.get_info(cfg.dataset, **cfg.data_options)
     t = trainer_lib.GANTrainer(cfg, strategy, info)
@@ -97,18 +81,12 @@ def bench(width, batch, steps, warmup, strategy_name, dataset, model, labeling):
     t.initialize(next(iter(ds.take(1))))
     it = iter(strategy.experimental_distribute_dataset(ds))
     step = t.build_train_step()
-    for _ in range(warmup):
-        step(it)["d_loss"].numpy()
     flops_g = forward_flops(t.generator, batch)
     flops_d = forward_flops(t.discriminator, batch)
-    # D step: G fwd, D fwd on real+fake, D bwd (2x fwd) on both; G step: G fwd, D fwd, D bwd, G bwd.
-    step_flops = flops_g * (1 + 1 + 2) + flops_d * (2 + 4 + 1 + 2)
-    times = []
-    for _ in range(steps):
-        s = time.perf_counter()
-        step(it)["d_loss"].numpy()
-        times.append(time.perf_counter() - s)
-    return times, step_flops, t.generator.count_params(), t.discriminator.count_params()
+    # D step: G fwd, D fwd on real+fake, D bwd (~2x fwd) on both;
+    # G step: G fwd, D fwd, D bwd (input gradients, ~1x), G bwd (~2x).
+    step_flops = flops_g * (1 + 1 + 2) + flops_d * (2 + 4 + 1 + 1)
+    return (lambda: step(it)["d_loss"].numpy()), step_flops, t
 
 
 def main():
@@ -130,21 +108,23 @@ def main():
         f"{'img/s':>7} {'GFLOP/step':>10} {'GFLOP/s':>8} {'of matmul':>9}"
     )
     for width in [float(w) for w in args.widths.split(",")]:
-        results = {}
-        for name in ("none", "mirrored"):
-            times, flops, gp, dp = bench(
-                width,
-                args.batch_size,
-                args.steps,
-                args.warmup,
-                name,
-                args.dataset,
-                args.model,
-                args.labeling,
-            )
-            med = statistics.median(times)
-            results[name] = med
+        runs = {
+            name: build(width, args.batch_size, name, args.dataset, args.model, args.labeling)
+            for name in ("none", "mirrored")
+        }
+        for fn, _, _ in runs.values():
+            for _ in range(args.warmup):
+                fn()
+        times = {name: [] for name in runs}
+        for _ in range(args.steps):  # interleaved, so machine-speed drift hits both alike
+            for name, (fn, _, _) in runs.items():
+                s = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - s)
+        for name, (_, flops, t) in runs.items():
+            med = statistics.median(times[name])
             gfs = flops / med / 1e9
+            gp, dp = t.generator.count_params(), t.discriminator.count_params()
             print(
                 f"{width:5.2f} {name:>9} {gp / 1e6:8.2f}M {dp / 1e6:8.2f}M {med:8.3f} "
                 f"{args.batch_size / med:7.1f} {flops / 1e9:10.2f} {gfs:8.1f} {gfs / mm:8.0%}"
@@ -156,8 +136,8 @@ def main():
                             "width": width,
                             "strategy": name,
                             "step_median_s": med,
-                            "step_min_s": min(times),
-                            "step_max_s": max(times),
+                            "step_min_s": min(times[name]),
+                            "step_max_s": max(times[name]),
                             "images_per_s": args.batch_size / med,
                             "gflop_per_step": flops / 1e9,
                             "gflops": gfs,
@@ -165,9 +145,11 @@ def main():
                         }
                     )
                 )
-        ratio = results["mirrored"] / results["none"]
-        print(f"      MirroredStrategy(1 replica) / no strategy step-time ratio: {ratio:.3f}")
-    _ = np
+        ratios = [m / n for m, n in zip(times["mirrored"], times["none"], strict=True)]
+        print(
+            f"      MirroredStrategy(1 replica) / no strategy, median of per-pair ratios: "
+            f"{statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -189,3 +190,97 @@ def test_multi_worker_two_processes(tmp_path):
     assert outs[0]["export"] and outs[1]["export"] is None
     assert sorted(os.listdir(tmp_path / "export" / "amgan")) == ["1"]
     assert any(n.startswith("ckpt-4") for n in os.listdir(tmp_path / "run" / "checkpoints"))
+
+
+def _final_weights(run_dir):
+    import tensorflow as tf
+
+    from tf_amgan import config, data, distribute
+    from tf_amgan import trainer as trainer_lib
+
+    cfg = config.load(run_dir)
+    t = trainer_lib.GANTrainer(
+        cfg, distribute.get_strategy("default"), data.get_info(cfg.dataset, **cfg.data_options)
+    )
+    t.checkpoint.restore(
+        tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    ).assert_existing_objects_matched()
+    return int(t.step.numpy()), [
+        np.array(v) for v in t.generator.weights + t.discriminator.weights + t.d_optimizer.variables
+    ]
+
+
+def _wait_for_checkpoint(run_dir, proc, timeout=120):
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(os.path.join(run_dir, "checkpoints", "checkpoint")):
+            return
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint appeared")
+
+
+KILL_ARGS = [*TOY, "--model=acgan_plus", "--train_steps=150", "--checkpoint_every=11", "--seed=11"]
+
+
+def test_sigkill_at_any_moment_then_resume_equals_uninterrupted(tmp_path):
+    import signal
+    import time
+
+    ref = _run([*KILL_ARGS, f"--output_dir={tmp_path / 'ref'}"])
+    assert ref.returncode == 0, ref.stderr
+    run_dir = str(tmp_path / "killed")
+    args = [
+        sys.executable,
+        os.path.join(ROOT, "run_experiment.py"),
+        *KILL_ARGS,
+        f"--output_dir={run_dir}",
+    ]
+    for delay in (0.0, 0.37):  # right after the first checkpoint, then part-way through the run
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+        )
+        _wait_for_checkpoint(run_dir, proc)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+    done = _run([*KILL_ARGS, f"--output_dir={run_dir}"])
+    assert done.returncode == 0, done.stderr
+    step_a, wa = _final_weights(str(tmp_path / "ref"))
+    step_b, wb = _final_weights(run_dir)
+    assert step_a == step_b == 150
+    for x, y in zip(wa, wb, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_sigterm_checkpoints_and_stops(tmp_path):
+    import signal
+
+    run_dir = str(tmp_path / "run")
+    args = [
+        sys.executable,
+        os.path.join(ROOT, "run_experiment.py"),
+        *TOY,
+        "--train_steps=100000",
+        "--checkpoint_every=100000",
+        f"--output_dir={run_dir}",
+    ]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    import time
+
+    deadline = time.time() + 120
+    metrics = os.path.join(run_dir, "metrics.jsonl")
+    while not (os.path.exists(metrics) and os.path.getsize(metrics) > 0):
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "checkpoint saved" in stderr or "checkpoint saved" in _
+    step, _w = _final_weights(run_dir)
+    assert 0 < step < 100000

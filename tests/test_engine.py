@@ -9,7 +9,7 @@ import tensorflow as tf
 from helpers import image_config, max_weight_diff, toy_config
 
 from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment
+from tf_amgan import data, distribute, experiment, losses
 from tf_amgan import trainer as trainer_lib
 from tf_amgan.flags import MODELS
 
@@ -42,8 +42,7 @@ def _losses(trainer, steps):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_trains_on_toy_data(tmp_path, model):
-    labelings = ["dynamic", "predefined"] if model != "samgan" else ["dynamic"]
-    for labeling in labelings:
+    for labeling in losses.get_objective(model, 8).labelings:
         cfg = toy_config(tmp_path, model=model, labeling=labeling)
         t = _trainer(cfg)
         before = [np.array(v) for v in t.generator.trainable_variables]
@@ -231,3 +230,18 @@ def test_ema_generator(tmp_path):
     t.g_optimizer.finalize_variable_values(t.generator.trainable_variables)
     ema = [np.array(v) for v in t.generator.trainable_variables]
     assert any(np.abs(a - b).max() > 0 for a, b in zip(live, ema, strict=True))
+
+
+def test_periodic_evaluation_logs_eval_jsonl(tmp_path):
+    cfg = toy_config(tmp_path, train_steps=4, eval_every=2, eval_samples=200, eval_metrics=("nll", "modes", "am"))
+    experiment.run(cfg, log=lambda *a: None)
+    records = [json.loads(x) for x in open(os.path.join(cfg.output_dir, "eval.jsonl"))]
+    assert [r["step"] for r in records] == [2, 4]
+    assert all(np.isfinite(r["nll"]) and r["num_samples"] == 200 for r in records)
+
+
+def test_periodic_evaluation_needs_a_classifier_for_images(tmp_path):
+    cfg = image_config(tmp_path, eval_every=1, eval_metrics=("am",))
+    with pytest.raises(config_lib.ConfigError, match="classifier"):
+        experiment.run(cfg, log=lambda *a: None)
+    assert not os.path.exists(cfg.output_dir)

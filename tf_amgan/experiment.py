@@ -24,7 +24,7 @@ import numpy as np
 from tf_amgan import config as config_lib
 from tf_amgan.io_utils import append_jsonl, atomic_write_text, truncate_jsonl
 
-EXIT_OK, EXIT_ERROR, EXIT_NAN, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
 
 
 class TrainingDiverged(RuntimeError):
@@ -37,12 +37,13 @@ class RunResult:
     step: int
     export_path: str | None = None
     metrics: dict | None = None
+    signum: int | None = None
 
     @property
     def exit_code(self) -> int:
-        return {"completed": EXIT_OK, "interrupted": EXIT_INTERRUPTED, "diverged": EXIT_NAN}[
-            self.status
-        ]
+        if self.status == "interrupted":
+            return 128 + (self.signum or 2)
+        return {"completed": EXIT_OK, "diverged": EXIT_NAN}[self.status]
 
 
 def setup_runtime(config: config_lib.Config) -> None:
@@ -150,6 +151,13 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
+    if evaluator is None and config.eval_every:
+        from tf_amgan import evaluation
+
+        try:  # loads the classifier: a bad --classifier fails here, before anything is written
+            evaluator = evaluation.make_periodic_evaluator(config, log=log)
+        except (ValueError, FileNotFoundError) as e:
+            raise config_lib.ConfigError(f"--eval_every: {e}") from e
     trainer = trainer_lib.GANTrainer(config, strategy, info)
     if chief:
         os.makedirs(out, exist_ok=True)
@@ -231,7 +239,12 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
                 last_metrics = record
             if config.sample_every and step % config.sample_every == 0 and chief:
                 write_samples(trainer, out, step, writer)
-            if evaluator is not None and config.eval_every and step % config.eval_every == 0:
+            if (
+                evaluator is not None
+                and chief
+                and config.eval_every
+                and step % config.eval_every == 0
+            ):
                 evaluator(trainer, step)
             if step % config.checkpoint_every == 0 or stop.signum is not None:
                 save()
@@ -263,7 +276,7 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
         import shutil
 
         shutil.rmtree(ckpt_dir, ignore_errors=True)
-    return RunResult(status, step, export_path, last_metrics)
+    return RunResult(status, step, export_path, last_metrics, stop.signum)
 
 
 def write_samples(trainer, out: str, step: int, writer=None) -> str:

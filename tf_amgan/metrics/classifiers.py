@@ -1,0 +1,1203 @@
+"""Classifier and feature networks for evaluation: the only module that loads or trains them.
+
+Two families share one interface (`Classifier`: `predict_probs`, `features`, `outputs`,
+`class_prior`, `info`), always fed generated-style images: float32 `[N, H, W, C]` in [-1, 1].
+
+1. ImageNet Inception for IS / FID (E-1, E-8, Q-16), read from a local file (`load_inception`;
+   nothing can be downloaded on offline machines, so a missing file is a clear error):
+   (a) the original TF graph `classify_image_graph_def.pb` (or `inception-2015-12-05.tgz` holding
+       it), used as openai/improved-gan does: images in 0..255 are fed at `ExpandDims:0` (the
+       graph resizes them to 299 itself), features are `pool_3` (2048-d), logits are
+       pool_3 @ W of `softmax/logits/MatMul` *without* the softmax bias (1008 classes). The
+       graph's `BatchNormWithGlobalNormalization` ops were removed from TF at GraphDef version 9
+       and no longer run inside a TF2 function; they are rewritten into the kernel's exact formula
+       (x - mean) · rsqrt(var + eps) · gamma + beta before import.
+   (b) a Keras `InceptionV3` weights file (.h5, e.g. inception_v3_weights_tf_dim_ordering_tf_kernels.h5)
+       or a saved Keras model (.keras / full-model .h5): images resized bilinearly to the model's
+       input size (299), input range [-1, 1]; features = the input of the last layer (avg_pool).
+   The two give different absolute IS/FID (Q-16); `info["kind"]` records which one was used.
+
+2. Dataset classifiers for the AM Score (P001 Eq. 27, E-3b: "an accordingly pretrained
+   classifier"), trained by the command below and saved atomically as a directory holding
+   `model.keras` and `classifier.json` (C̄^train, label frequencies, test accuracy, recipe, seed,
+   data options, training time):
+     fashion_mnist / mnist         small CNN at the training resolution (32x32 padded by default)
+     cifar10 / cifar100 / tiny_imagenet   DenseNet-BC (depth 40, growth 40, C10+ augmentation,
+                                   SGD-Nesterov, [CODE] recipe); full training needs a GPU
+     ring8 / overlap10 / clusters4 MLP, labels = mixture component
+   Every model starts with a fixed per-channel Normalization by the training-set statistics, so
+   callers always pass [-1, 1] images (the AM-GAN code's pitfall of standardising generated images
+   with their own statistics cannot happen).
+
+Command:
+  python -m tf_amgan.metrics.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CLASSIFIER_FILE",
+    "INCEPTION_GRAPH_FILE",
+    "INCEPTION_TGZ_FILE",
+    "KERAS_INCEPTION_FILE",
+    "MODEL_FILE",
+    "RECIPES",
+    "Classifier",
+    "ClassifierOutputs",
+    "DatasetClassifier",
+    "InceptionGraphClassifier",
+    "KerasImageClassifier",
+    "MixturePosterior",
+    "Recipe",
+    "build_classifier",
+    "build_cnn",
+    "build_densenet_bc",
+    "build_mlp",
+    "default_arch",
+    "fit_classifier",
+    "load_classifier",
+    "load_inception",
+    "main",
+    "train_classifier",
+]
+
+CLASSIFIER_FILE = "classifier.json"
+MODEL_FILE = "model.keras"
+FORMAT = "tf_amgan.classifier/1"
+INCEPTION_GRAPH_FILE = "classify_image_graph_def.pb"
+INCEPTION_TGZ_FILE = "inception-2015-12-05.tgz"
+KERAS_INCEPTION_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+KERAS_INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+DEFAULT_BATCH = 500
+_INCEPTION_HELP = (
+    f"Expected the TF graph {INCEPTION_GRAPH_FILE} (or {INCEPTION_TGZ_FILE} containing it; the "
+    f"weights openai/improved-gan uses) or a Keras InceptionV3 weights file {KERAS_INCEPTION_FILE}. "
+    "They cannot be downloaded on this machine: copy one here and pass --inception_weights=PATH "
+    "(a file, or a directory holding one)."
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# The common interface.
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierOutputs:
+    """Outputs of a classifier on a set of images.
+
+    Attributes:
+      probs: `[N, K]` float32 class probabilities (K = 0 for feature-only networks).
+      features: `[N, F]` float32 penultimate-layer features.
+    """
+
+    probs: np.ndarray
+    features: np.ndarray
+
+
+class Classifier:
+    """Batched class probabilities and penultimate features of images in [-1, 1].
+
+    Subclasses implement `_outputs` (one batch, TF tensors). Attributes:
+      num_classes: K (0 if the network has no classification layer).
+      feature_dim: F.
+      class_prior: `[K]` float64 C̄^train (dataset classifiers), else None.
+      info: dict describing the network (kind, path, ...), recorded in evaluation results.
+      input_shape: the `(H, W, C)` the network requires, or None if any image size is resized.
+    """
+
+    num_classes: int = 0
+    feature_dim: int = 0
+    class_prior: np.ndarray | None = None
+    input_shape: tuple[int, ...] | None = None
+
+    def __init__(self, info: dict[str, Any]):
+        self.info = info
+
+    def _outputs(self, images):
+        raise NotImplementedError
+
+    def batch_outputs(self, images) -> tuple[np.ndarray, np.ndarray]:
+        """(probs `[B, K]`, features `[B, F]`) float32 NumPy arrays for one batch."""
+        import tensorflow as tf
+
+        images = tf.convert_to_tensor(np.asarray(images, np.float32))
+        self._check_shape(images.shape)
+        probs, features = self._outputs(images)
+        return probs.numpy(), features.numpy()
+
+    def outputs(self, images, batch_size: int = DEFAULT_BATCH) -> ClassifierOutputs:
+        """Probabilities and features of `[N, ...]` images, computed `batch_size` at a time."""
+        images = np.asarray(images)
+        if images.shape[0] == 0:
+            raise ValueError("no images")
+        parts = [
+            self.batch_outputs(images[s : s + batch_size])
+            for s in range(0, images.shape[0], batch_size)
+        ]
+        return ClassifierOutputs(
+            probs=np.concatenate([p for p, _ in parts]),
+            features=np.concatenate([f for _, f in parts]),
+        )
+
+    def predict_probs(self, images, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
+        """`[N, K]` float32 class probabilities C(x) of images in [-1, 1]."""
+        if not self.num_classes:
+            raise ValueError(
+                f"{self.info.get('kind')} network {self.info.get('path')} has no classes"
+            )
+        return self.outputs(images, batch_size).probs
+
+    def features(self, images, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
+        """`[N, F]` float32 penultimate features (for FID / precision-recall)."""
+        return self.outputs(images, batch_size).features
+
+    def _check_shape(self, shape) -> None:
+        if self.input_shape is not None and tuple(shape[1:]) != tuple(self.input_shape):
+            raise ValueError(
+                f"{self.info.get('kind')} classifier {self.info.get('path')} takes images of shape "
+                f"{tuple(self.input_shape)}, got {tuple(shape[1:])}"
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """The description recorded in evaluation results."""
+        return dict(self.info)
+
+    @property
+    def cache_dir(self) -> str:
+        """Directory for cached real-data feature statistics of this network."""
+        path = self.info.get("path") or "unnamed"
+        if os.path.isdir(path):
+            return os.path.join(path, "real_stats")
+        return f"{path}.real_stats"
+
+
+def _to_rgb(images, channels: int = 3):
+    import tensorflow as tf
+
+    if images.shape[-1] == channels:
+        return images
+    if images.shape[-1] == 1:
+        return tf.repeat(images, channels, axis=-1)
+    raise ValueError(
+        f"cannot feed {images.shape[-1]}-channel images to a {channels}-channel network"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# ImageNet Inception: the original TF graph (openai/improved-gan).
+
+
+def _read_graph_def_bytes(path: str) -> bytes:
+    if tarfile.is_tarfile(path):
+        with tarfile.open(path) as tar:
+            for member in tar.getmembers():
+                if os.path.basename(member.name) == INCEPTION_GRAPH_FILE and member.isfile():
+                    return tar.extractfile(member).read()
+        raise FileNotFoundError(f"{path} does not contain {INCEPTION_GRAPH_FILE}")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _rewrite_global_batch_norm(graph_def) -> int:
+    """Replaces every BatchNormWithGlobalNormalization node by the kernel's formula, in place.
+
+    The op was removed at GraphDef version 9 (2016) and fails inside TF2 functions. Its CPU kernel
+    computes (t - m) · (rsqrt(v + eps) · gamma) + beta (gamma only if scale_after_normalization);
+    the replacement keeps the node name, so its consumers are untouched.
+
+    Returns:
+      The number of nodes rewritten.
+    """
+    from tensorflow.core.framework import node_def_pb2
+
+    new_nodes, count = [], 0
+    for node in graph_def.node:
+        node.attr.pop("_output_shapes", None)  # batch-1 shapes recorded by the 2015 exporter
+        if node.op != "BatchNormWithGlobalNormalization":
+            new_nodes.append(node)
+            continue
+        count += 1
+        t, m, v, beta, gamma = list(node.input)[:5]
+        control = [i for i in node.input if i.startswith("^")]
+        dtype = node.attr["T"].type
+        eps = node.attr["variance_epsilon"].f
+        scale = node.attr["scale_after_normalization"].b
+        name = node.name
+
+        def make(op, suffix, inputs, value=None, _name=name, _dtype=dtype, _device=node.device):
+            n = node_def_pb2.NodeDef(name=f"{_name}/{suffix}" if suffix else _name, op=op)
+            n.input.extend(inputs)
+            n.attr["dtype" if op == "Const" else "T"].type = _dtype
+            if value is not None:
+                n.attr["value"].tensor.dtype = _dtype
+                n.attr["value"].tensor.float_val.append(value)
+            if _device:
+                n.device = _device
+            return n
+
+        nodes = [
+            make("Const", "gbn_eps", [], value=eps),
+            make("AddV2", "gbn_var_eps", [v, f"{name}/gbn_eps"]),
+            make("Rsqrt", "gbn_rsqrt", [f"{name}/gbn_var_eps"]),
+        ]
+        factor = f"{name}/gbn_rsqrt"
+        if scale:
+            nodes.append(make("Mul", "gbn_factor", [factor, gamma]))
+            factor = f"{name}/gbn_factor"
+        nodes += [
+            make("Sub", "gbn_centered", [t, m] + control),
+            make("Mul", "gbn_scaled", [f"{name}/gbn_centered", factor]),
+            make("AddV2", "", [f"{name}/gbn_scaled", beta]),
+        ]
+        new_nodes.extend(nodes)
+    del graph_def.node[:]
+    graph_def.node.extend(new_nodes)
+    return count
+
+
+class InceptionGraphClassifier(Classifier):
+    """The 2015-12-05 Inception graph as openai/improved-gan uses it (E-1, Q-16; ref. impl. §7).
+
+    Args:
+      graph_def_bytes: serialized GraphDef of classify_image_graph_def.pb.
+      path: where it came from (recorded in `info`).
+      softmax_bias: add the softmax bias (improved-gan omits it, the default; the AM-GAN code logs
+        both and notes the bias version is consistently higher).
+    """
+
+    def __init__(self, graph_def_bytes: bytes, path: str, softmax_bias: bool = False):
+        import tensorflow as tf
+
+        graph_def = tf.compat.v1.GraphDef()
+        graph_def.ParseFromString(graph_def_bytes)
+        rewritten = _rewrite_global_batch_norm(graph_def)
+        names = {n.name for n in graph_def.node}
+        missing = [n for n in ("ExpandDims", "pool_3", "softmax/logits/MatMul") if n not in names]
+        if missing:
+            raise ValueError(f"{path} is not the Inception graph: no node(s) {missing}")
+
+        def run_graph(images):
+            (pool,) = tf.graph_util.import_graph_def(
+                graph_def,
+                input_map={"ExpandDims:0": images},
+                return_elements=["pool_3:0"],
+                name="",
+            )
+            graph = tf.compat.v1.get_default_graph()
+            weights = graph.get_operation_by_name("softmax/logits/MatMul").inputs[1]
+            # pool_3 is [N, 1, 1, 2048]; the graph's own pool_3/_reshape hard-codes N = 1.
+            features = tf.reshape(pool, [-1, weights.shape[0]])
+            logits = tf.matmul(features, weights)
+            if softmax_bias:
+                logits = tf.nn.bias_add(
+                    logits, graph.get_operation_by_name("softmax/logits").inputs[1]
+                )
+            return features, logits
+
+        self._fn = tf.compat.v1.wrap_function(
+            run_graph, [tf.TensorSpec([None, None, None, 3], tf.float32)]
+        )
+        features_spec, logits_spec = self._fn.structured_outputs
+        self.feature_dim = int(features_spec.shape[-1])
+        self.num_classes = int(logits_spec.shape[-1])
+        super().__init__(
+            {
+                "kind": "inception_graph",
+                "path": os.path.abspath(path),
+                "softmax_bias": bool(softmax_bias),
+                "num_classes": self.num_classes,
+                "feature_dim": self.feature_dim,
+                "rewritten_batch_norm_nodes": rewritten,
+            }
+        )
+
+    def _outputs(self, images):
+        import tensorflow as tf
+
+        # [-1, 1] -> 0..255, the inverse of the data scaling (x - 127.5) / 127.5.
+        pixels = tf.clip_by_value((_to_rgb(images) + 1.0) * 127.5, 0.0, 255.0)
+        features, logits = self._fn(pixels)
+        return tf.nn.softmax(tf.cast(logits, tf.float32)), tf.cast(features, tf.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Keras image classifiers (Keras InceptionV3, or any saved Keras model used as a stand-in).
+
+
+class KerasImageClassifier(Classifier):
+    """A Keras image model: probabilities = its output, features = the input of its last layer.
+
+    Images in [-1, 1] are tiled to the model's channels and resized bilinearly to its input size
+    (InceptionV3: 299x299, with [-1, 1] input as keras.applications' preprocess_input gives).
+
+    Args:
+      model: functional Keras model whose last layer is the classification layer (softmax; a
+        linear last layer is treated as logits), or a feature-only model (`classes=False`).
+      info: description recorded in results.
+      classes: False for models without a classification layer (e.g. InceptionV3 notop, pooled).
+    """
+
+    def __init__(self, model, info: dict[str, Any], classes: bool = True):
+        import keras
+        import tensorflow as tf
+
+        last = model.layers[-1]
+        if classes:
+            probe = keras.Model(model.inputs, [last.input, model.outputs[0]])
+            activation = getattr(last, "activation", None)
+            self._softmax = activation is not keras.activations.softmax
+            self.num_classes = int(model.outputs[0].shape[-1])
+        else:
+            probe = keras.Model(model.inputs, [model.outputs[0], model.outputs[0]])
+            self._softmax = False
+            self.num_classes = 0
+        self.feature_dim = int(probe.outputs[0].shape[-1])
+        height, width, channels = model.inputs[0].shape[1:]
+        height, width = int(height or 299), int(width or 299)  # unspecified: Inception's size
+        channels = int(channels)
+        self._size, self._channels = (height, width), channels
+        self._model = model
+
+        @tf.function(reduce_retracing=True)
+        def run(images):
+            x = _to_rgb(images, self._channels)
+            if tuple(x.shape[1:3]) != self._size:
+                x = tf.image.resize(x, self._size, method="bilinear")
+            features, out = probe(x, training=False)
+            out = tf.cast(out, tf.float32)
+            probs = tf.nn.softmax(out) if self._softmax else out
+            return probs, tf.cast(features, tf.float32)
+
+        self._run = run
+        super().__init__(
+            {
+                **info,
+                "num_classes": self.num_classes,
+                "feature_dim": self.feature_dim,
+                "input_size": [height, width, channels],
+            }  # fmt: skip
+        )
+
+    def _outputs(self, images):
+        probs, features = self._run(images)
+        if not self.num_classes:
+            probs = probs[:, :0]
+        return probs, features
+
+
+def _load_keras_inception(path: str):
+    import h5py
+    import keras
+
+    full_model = path.endswith(".keras")
+    if not full_model:
+        with h5py.File(path, "r") as f:
+            full_model = "model_config" in f.attrs
+    if full_model:
+        model = keras.models.load_model(path, compile=False)
+        return KerasImageClassifier(model, {"kind": "keras_model", "path": os.path.abspath(path)})
+    errors = []
+    for include_top in (True, False):
+        try:
+            model = keras.applications.InceptionV3(
+                weights=None,
+                include_top=include_top,
+                pooling=None if include_top else "avg",
+                input_shape=(299, 299, 3),
+            )
+            model.load_weights(path)
+        except (ValueError, KeyError, OSError) as e:
+            errors.append(f"{type(e).__name__}: {e}")
+            continue
+        return KerasImageClassifier(
+            model,
+            {"kind": "keras_inception_v3", "path": os.path.abspath(path), "top": include_top},
+            classes=include_top,
+        )
+    raise ValueError(f"{path} holds no Keras InceptionV3 weights ({'; '.join(errors)[:300]})")
+
+
+def find_inception_weights(path: str) -> str:
+    """Resolves `--inception_weights`: a file, or a directory holding one of the known files."""
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isdir(path):
+        for name in (INCEPTION_GRAPH_FILE, INCEPTION_TGZ_FILE, KERAS_INCEPTION_FILE,
+                     KERAS_INCEPTION_NOTOP_FILE):  # fmt: skip
+            if os.path.isfile(os.path.join(path, name)):
+                return os.path.join(path, name)
+        raise FileNotFoundError(f"no Inception weights in directory {path}. {_INCEPTION_HELP}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Inception weights {path} not found. {_INCEPTION_HELP}")
+    return path
+
+
+def load_inception(path: str, *, softmax_bias: bool = False) -> Classifier:
+    """Loads the ImageNet Inception network for IS / FID from a local file (Q-16).
+
+    Args:
+      path: classify_image_graph_def.pb, a .tgz/.tar holding it, a Keras InceptionV3 weights .h5,
+        a saved Keras model (.keras / .h5), or a directory holding one of the standard file names.
+      softmax_bias: graph only: include the softmax bias (improved-gan: no).
+
+    Returns:
+      InceptionGraphClassifier or KerasImageClassifier (`info["kind"]` says which).
+
+    Raises:
+      FileNotFoundError: nothing at `path`; the message names the expected files.
+      ValueError: the file is not one of the supported formats.
+    """
+    path = find_inception_weights(path)
+    lower = path.lower()
+    if lower.endswith((".h5", ".hdf5", ".keras")):
+        return _load_keras_inception(path)
+    try:
+        data = _read_graph_def_bytes(path)
+        return InceptionGraphClassifier(data, path, softmax_bias=softmax_bias)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # protobuf DecodeError and friends: not a GraphDef
+        raise ValueError(
+            f"cannot read {path} as an Inception GraphDef ({type(e).__name__}: {e})"
+        ) from e
+
+
+class MixturePosterior(Classifier):
+    """The Bayes-optimal classifier p(k | x) of a 2-D Gaussian mixture (no training needed).
+
+    For the 2-D sets its C̄^train is exactly the mixture weights (E_x p(k | x) = w_k), so the
+    AM / Inception scores of P000 App. B.4 can be computed without a trained toy classifier.
+    Features are the points themselves.
+
+    Args:
+      mixture: tf_amgan.data.GaussianMixture.
+    """
+
+    def __init__(self, mixture):
+        self.mixture = mixture
+        self.num_classes = int(mixture.num_components)
+        self.feature_dim = int(mixture.dim)
+        self.input_shape = (self.feature_dim,)
+        self.class_prior = np.asarray(mixture.weights, np.float64)
+        super().__init__({"kind": "mixture_posterior", "path": None, "dataset": mixture.name})
+
+    def _outputs(self, images):
+        import tensorflow as tf
+
+        return tf.exp(self.mixture.log_posterior(images)), tf.cast(images, tf.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Dataset classifiers: architectures.
+
+
+def _normalization(input_shape, mean, variance):
+    import keras
+
+    channels = int(input_shape[-1])
+    mean = np.zeros(channels) if mean is None else np.asarray(mean, np.float64)
+    variance = np.ones(channels) if variance is None else np.asarray(variance, np.float64)
+    return keras.layers.Normalization(
+        axis=-1, mean=mean.tolist(), variance=np.maximum(variance, 1e-6).tolist(), name="normalize"
+    )
+
+
+def build_cnn(
+    input_shape,
+    num_classes: int,
+    *,
+    filters=(32, 64),
+    dense_units: int = 128,
+    dropout: float = 0.3,
+    mean=None,
+    variance=None,
+    seed: int | None = None,
+):
+    """Small CNN for MNIST / Fashion-MNIST at the GAN's resolution (our choice; P001 gives none).
+
+    | Layer                 | Output (32x32x1 input) |
+    |-----------------------|------------------------|
+    | Normalization (fixed) | 32x32x1                |
+    | Conv 3x3 32, ReLU     | 32x32x32               |
+    | MaxPool 2             | 16x16x32               |
+    | Conv 3x3 64, ReLU     | 16x16x64               |
+    | MaxPool 2             | 8x8x64                 |
+    | Dropout, Dense 128, ReLU ("features") | 128    |
+    | Dropout, Dense K ("logits")           | K      |
+
+    Args:
+      input_shape: (H, W, C) of the images in [-1, 1].
+      num_classes: K.
+      filters: conv widths (one conv + max-pool per entry).
+      dense_units: F, the feature dimension.
+      dropout: rate before each dense layer.
+      mean, variance: per-channel training statistics for the input normalization.
+      seed: initializer seed.
+
+    Returns:
+      keras.Model: images -> logits `[N, K]`.
+    """
+    import keras
+
+    layers = keras.layers
+    init = keras.initializers.GlorotUniform(seed=seed)
+    inputs = keras.Input(tuple(input_shape), name="images")
+    h = _normalization(input_shape, mean, variance)(inputs)
+    for i, f in enumerate(filters):
+        h = layers.Conv2D(f, 3, padding="same", activation="relu", kernel_initializer=init,
+                          name=f"conv{i}")(h)  # fmt: skip
+        h = layers.MaxPooling2D(name=f"pool{i}")(h)
+    h = layers.Flatten()(h)
+    h = layers.Dropout(dropout, seed=seed)(h)
+    h = layers.Dense(dense_units, activation="relu", kernel_initializer=init, name="features")(h)
+    h = layers.Dropout(dropout, seed=None if seed is None else seed + 1)(h)
+    logits = layers.Dense(num_classes, kernel_initializer=init, name="logits")(h)
+    return keras.Model(inputs, logits, name="cnn")
+
+
+def build_densenet_bc(
+    input_shape,
+    num_classes: int,
+    *,
+    depth: int = 40,
+    growth_rate: int = 40,
+    compression: float = 0.5,
+    dropout: float = 0.0,
+    weight_decay: float = 1e-4,
+    bn_momentum: float = 0.9,
+    mean=None,
+    variance=None,
+    seed: int | None = None,
+):
+    """DenseNet-BC (Huang et al. 2017), the P001 AM Score classifier ([CODE]: depth 40, k = 40, C10+).
+
+    Three dense blocks of (depth - 4) / 6 bottleneck layers each (BN-ReLU-Conv1x1(4k)-BN-ReLU-
+    Conv3x3(k), concatenated), joined by transitions (BN-ReLU-Conv1x1(compression·C)-AvgPool 2).
+    The stem is a 3x3 conv with 2k filters; the head BN-ReLU-global average pool ("features") and
+    a linear layer ("logits"). Weight decay is an L2 penalty wd/2·‖w‖² on every kernel (as
+    tf.nn.l2_loss · wd in the reference DenseNet code).
+
+    Args:
+      input_shape: (H, W, C), e.g. (32, 32, 3).
+      num_classes: K.
+      depth: total depth; (depth - 4) must be divisible by 6.
+      growth_rate: k.
+      compression: transition channel factor θ.
+      dropout: after each conv (0 for augmented training, as C10+).
+      weight_decay: wd.
+      bn_momentum: moving-average momentum of the BN layers.
+      mean, variance: per-channel statistics for the input normalization ("by channels").
+      seed: initializer seed.
+
+    Returns:
+      keras.Model: images -> logits `[N, K]`.
+    """
+    import keras
+
+    if depth < 10 or (depth - 4) % 6:
+        raise ValueError(f"DenseNet-BC depth must be 6n + 4 with n >= 1, got {depth}")
+    layers = keras.layers
+    per_block = (depth - 4) // 6
+    reg = keras.regularizers.L2(weight_decay / 2.0) if weight_decay else None
+    counter = iter(range(10**6))
+
+    def init():
+        return keras.initializers.HeNormal(seed=None if seed is None else seed + next(counter))
+
+    def conv(x, filters, kernel, name):
+        x = layers.Conv2D(filters, kernel, padding="same", use_bias=False,
+                          kernel_initializer=init(), kernel_regularizer=reg, name=name)(x)  # fmt: skip
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+        return x
+
+    def bn_relu(x, name):
+        x = layers.BatchNormalization(momentum=bn_momentum, epsilon=1e-5, name=f"{name}_bn")(x)
+        return layers.ReLU(name=f"{name}_relu")(x)
+
+    inputs = keras.Input(tuple(input_shape), name="images")
+    h = _normalization(input_shape, mean, variance)(inputs)
+    h = conv(h, 2 * growth_rate, 3, "stem")
+    for block in range(3):
+        for i in range(per_block):
+            name = f"block{block}_layer{i}"
+            y = conv(bn_relu(h, f"{name}_a"), 4 * growth_rate, 1, f"{name}_conv1x1")
+            y = conv(bn_relu(y, f"{name}_b"), growth_rate, 3, f"{name}_conv3x3")
+            h = layers.Concatenate(name=f"{name}_concat")([h, y])
+        if block < 2:
+            channels = int(math.floor(compression * h.shape[-1]))
+            h = conv(bn_relu(h, f"transition{block}"), channels, 1, f"transition{block}_conv")
+            h = layers.AveragePooling2D(2, name=f"transition{block}_pool")(h)
+    h = bn_relu(h, "final")
+    h = layers.GlobalAveragePooling2D(name="features")(h)
+    logits = layers.Dense(num_classes, kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+                          kernel_regularizer=reg, name="logits")(h)  # fmt: skip
+    return keras.Model(inputs, logits, name=f"densenet_bc_{depth}_{growth_rate}")
+
+
+def build_mlp(
+    input_dim: int,
+    num_classes: int,
+    *,
+    units: int = 128,
+    depth: int = 2,
+    mean=None,
+    variance=None,
+    seed: int | None = None,
+):
+    """MLP classifier for the 2-D mixtures (labels = mixture component; P000 App. B.4 toy classifier).
+
+    Normalization (fixed) -> depth x (Dense units, ReLU; the last one is "features") -> Dense K.
+
+    Returns:
+      keras.Model: points `[N, input_dim]` -> logits `[N, K]`.
+    """
+    import keras
+
+    layers = keras.layers
+    init = keras.initializers.GlorotUniform(seed=seed)
+    inputs = keras.Input((int(input_dim),), name="points")
+    h = _normalization((input_dim,), mean, variance)(inputs)
+    for i in range(depth):
+        name = "features" if i == depth - 1 else f"dense{i}"
+        h = layers.Dense(units, activation="relu", kernel_initializer=init, name=name)(h)
+    logits = layers.Dense(num_classes, kernel_initializer=init, name="logits")(h)
+    return keras.Model(inputs, logits, name="mlp")
+
+
+_BUILDERS = {"cnn": build_cnn, "densenet": build_densenet_bc, "mlp": None}
+
+
+def build_classifier(arch: str, input_shape, num_classes: int, **options):
+    """Builds `arch` ("cnn", "densenet" or "mlp"); options go to its builder."""
+    if arch == "mlp":
+        if len(input_shape) != 1:
+            raise ValueError(f"arch 'mlp' needs a (dim,) input shape, got {input_shape}")
+        return build_mlp(input_shape[0], num_classes, **options)
+    if arch not in _BUILDERS:
+        raise ValueError(f"unknown classifier arch {arch!r}; choose from {tuple(_BUILDERS)}")
+    if len(input_shape) != 3:
+        raise ValueError(f"arch {arch!r} needs an (H, W, C) input shape, got {input_shape}")
+    return _BUILDERS[arch](input_shape, num_classes, **options)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training recipes.
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How a dataset classifier is trained.
+
+    Attributes:
+      arch: "cnn", "densenet" or "mlp".
+      epochs: passes over the training set.
+      batch_size: minibatch size.
+      optimizer: "adam" or "nesterov" (SGD, momentum 0.9).
+      learning_rate: initial learning rate.
+      schedule: "cosine" (to 0) or "step" (x0.1 at 50% and 75% of training, [CODE] DenseNet).
+      augment: random 4-pixel-padded crops + horizontal flips ("C10+").
+      arch_options: builder options (e.g. depth, growth_rate).
+      train_points: 2-D sets: points drawn from the mixture for training (test: 10,000).
+    """
+
+    arch: str
+    epochs: int
+    batch_size: int
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"
+    augment: bool = False
+    arch_options: dict = dataclasses.field(default_factory=dict)
+    train_points: int | None = None
+
+
+RECIPES = {
+    "cnn": Recipe("cnn", epochs=12, batch_size=128),
+    # [CODE] (vision_networks DenseNet, P001's classifier): batch 64, 300 epochs, lr 0.1 dropped
+    # x0.1 at epochs 150 and 225, weight decay 1e-4, Nesterov momentum 0.9, C10+ augmentation.
+    "densenet": Recipe("densenet", epochs=300, batch_size=64, optimizer="nesterov",
+                       learning_rate=0.1, schedule="step", augment=True,
+                       arch_options={"depth": 40, "growth_rate": 40, "weight_decay": 1e-4}),
+    "mlp": Recipe("mlp", epochs=5, batch_size=256, train_points=50000),
+}  # fmt: skip
+
+_DEFAULT_ARCH = {
+    "mnist": "cnn",
+    "fashion_mnist": "cnn",
+    "cifar10": "densenet",
+    "cifar100": "densenet",
+    "tiny_imagenet": "densenet",
+    "ring8": "mlp",
+    "overlap10": "mlp",
+    "clusters4": "mlp",
+}
+
+
+def default_arch(dataset: str) -> str:
+    """The classifier family used for `dataset` (see the module docstring)."""
+    if dataset not in _DEFAULT_ARCH:
+        raise ValueError(f"unknown data set {dataset!r}; choose from {tuple(_DEFAULT_ARCH)}")
+    return _DEFAULT_ARCH[dataset]
+
+
+def _channel_moments(x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and variance (float64) of `[N, ..., C]` data in [-1, 1] (or uint8 0..255)."""
+    scale = 127.5 if x.dtype == np.uint8 else None
+    total, total_sq, count = 0.0, 0.0, 0
+    for s in range(0, x.shape[0], chunk):
+        part = x[s : s + chunk].astype(np.float64)
+        if scale:
+            part = (part - scale) / scale
+        flat = part.reshape(-1, x.shape[-1])
+        total = total + flat.sum(axis=0)
+        total_sq = total_sq + (flat * flat).sum(axis=0)
+        count += flat.shape[0]
+    mean = total / count
+    return mean, np.maximum(total_sq / count - mean * mean, 0.0)
+
+
+def _as_float(x):
+    import tensorflow as tf
+
+    if x.dtype == tf.uint8:
+        return (tf.cast(x, tf.float32) - 127.5) / 127.5
+    return tf.cast(x, tf.float32)
+
+
+def _train_dataset(x, y, recipe: Recipe, seed: int):
+    """Shuffled (reshuffled each epoch), batched, optionally augmented tf.data pipeline."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
+    ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(recipe.batch_size, drop_remainder=False)
+    if not recipe.augment:
+        return ds.map(lambda a, b: (_as_float(a), b)).prefetch(2)
+    # Per-batch stateless seeds from a seeded stream keep augmentation reproducible.
+    seeds = tf.data.Dataset.random(seed=seed).batch(2)
+
+    def augment(batch, seed2):
+        images, labels = batch
+        images = _as_float(images)
+        n = tf.shape(images)[0]
+        h, w = images.shape[1], images.shape[2]
+        padded = tf.pad(images, [[0, 0], [4, 4], [4, 4], [0, 0]])
+        offsets = tf.random.stateless_uniform([n, 2], seed2, 0, 9, dtype=tf.int32)
+        flips = tf.random.stateless_uniform([n], seed2 + 1, 0, 2, dtype=tf.int32) > 0
+        # Per-image crops as two batched gathers (rows, then columns).
+        rows = offsets[:, :1] + tf.range(h)[None]
+        cols = offsets[:, 1:] + tf.range(w)[None]
+        crops = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+        return tf.where(flips[:, None, None, None], tf.reverse(crops, [2]), crops), labels
+
+    return tf.data.Dataset.zip((ds, seeds)).map(augment).prefetch(2)
+
+
+def _optimizer(recipe: Recipe, steps: int, learning_rate: float):
+    import keras
+
+    if recipe.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1))
+    elif recipe.schedule == "step":
+        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
+            [max(int(steps * 0.5), 1), max(int(steps * 0.75), 2)],
+            [learning_rate, learning_rate * 0.1, learning_rate * 0.01],
+        )
+    else:
+        raise ValueError(f"unknown schedule {recipe.schedule!r}")
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(lr)
+    if recipe.optimizer == "nesterov":
+        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True)
+    raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
+
+
+def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate=None, log=None):
+    """Trains `model` (images -> logits) on `train = (x, y)` with the recipe; returns the history.
+
+    Args:
+      model: an uncompiled keras.Model producing logits.
+      recipe: Recipe (epochs, batch size, optimizer, schedule, augmentation).
+      train: (x, y): x uint8 images, float32 images in [-1, 1] or float32 points; y int labels.
+      seed: shuffling / augmentation seed (weights are seeded by the builder).
+      learning_rate: overrides recipe.learning_rate.
+      log: callable(str) for one line per epoch (None: silent).
+
+    Returns:
+      dict metric -> list of per-epoch values (loss, accuracy).
+    """
+    import keras
+
+    x, y = train
+    steps = recipe.epochs * math.ceil(len(y) / recipe.batch_size)
+    model.compile(
+        optimizer=_optimizer(recipe, steps, learning_rate or recipe.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    callbacks = []
+    if log is not None:
+        start = time.perf_counter()
+
+        def on_epoch_end(epoch, logs):
+            log(
+                f"epoch {epoch + 1}/{recipe.epochs}: loss {logs['loss']:.4f} "
+                f"accuracy {logs['accuracy']:.4f} ({time.perf_counter() - start:.0f} s)"
+            )
+
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
+    history = model.fit(
+        _train_dataset(x, y, recipe, seed),
+        epochs=recipe.epochs,
+        verbose=0,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset reshuffles itself (seeded)
+    )
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# Dataset classifiers: the saved object.
+
+
+class DatasetClassifier(Classifier):
+    """A trained dataset classifier: C(x) for the AM Score, penultimate features for FID / P&R.
+
+    Attributes (besides Classifier's):
+      model: the Keras model (images -> logits).
+      class_prior: `[K]` C̄^train, the mean prediction on the training set (P001 Eq. 27).
+      info: the classifier.json contents (plus "kind" and "path").
+    """
+
+    def __init__(self, model, info: dict[str, Any], path: str | None = None):
+        import keras
+        import tensorflow as tf
+
+        self.model = model
+        probe = keras.Model(model.inputs, [model.get_layer("features").output, model.outputs[0]])
+        self.num_classes = int(model.outputs[0].shape[-1])
+        self.feature_dim = int(probe.outputs[0].shape[-1])
+        self.input_shape = tuple(int(s) for s in model.inputs[0].shape[1:])
+        prior = info.get("class_prior")
+        self.class_prior = None if prior is None else np.asarray(prior, np.float64)
+
+        @tf.function(reduce_retracing=True)
+        def run(images):
+            features, logits = probe(images, training=False)
+            return tf.nn.softmax(tf.cast(logits, tf.float32)), tf.cast(features, tf.float32)
+
+        self._run = run
+        super().__init__(
+            {**info, "kind": "dataset", "path": os.path.abspath(path) if path else None}
+        )
+
+    def _outputs(self, images):
+        return self._run(images)
+
+    def describe(self) -> dict[str, Any]:
+        """The short description recorded in evaluation results."""
+        keys = ("kind", "path", "dataset", "arch", "test_accuracy", "num_classes", "feature_dim")
+        return {k: self.info.get(k) for k in keys}
+
+
+def load_classifier(path: str) -> DatasetClassifier:
+    """Loads a dataset classifier saved by `train_classifier` (a directory, or its model.keras).
+
+    Raises:
+      FileNotFoundError: no classifier there (the message says how to train one).
+    """
+    import keras
+
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isfile(path) and path.endswith(".keras"):
+        path = os.path.dirname(path)
+    meta_path = os.path.join(path, CLASSIFIER_FILE)
+    model_path = os.path.join(path, MODEL_FILE)
+    if not (os.path.isfile(meta_path) and os.path.isfile(model_path)):
+        raise FileNotFoundError(
+            f"no dataset classifier at {path} (expected {CLASSIFIER_FILE} and {MODEL_FILE}); train "
+            "one with: python -m tf_amgan.metrics.classifiers --dataset=NAME --output_dir=" + path
+        )
+    with open(meta_path, encoding="utf-8") as f:
+        info = json.load(f)
+    if info.get("format") != FORMAT:
+        raise ValueError(f"{meta_path} is not a {FORMAT} file")
+    model = keras.models.load_model(model_path, compile=False)
+    return DatasetClassifier(model, info, path)
+
+
+def _class_prior_and_accuracy(classifier: Classifier, x, y, batch_size: int):
+    """(C̄ = mean prediction, accuracy) of the classifier on (x, y), streamed."""
+    from tf_amgan.metrics.scores import PredictionAccumulator
+
+    acc = PredictionAccumulator(classifier.num_classes)
+    correct = 0
+    for s in range(0, len(y), batch_size):
+        batch = x[s : s + batch_size]
+        if batch.dtype == np.uint8:
+            batch = (batch.astype(np.float32) - 127.5) / 127.5
+        probs, _ = classifier.batch_outputs(batch)
+        acc.update(probs)
+        correct += int(np.sum(np.argmax(probs, axis=1) == y[s : s + batch_size]))
+    return acc.mean_prediction(), correct / len(y)
+
+
+def _load_split(dataset: str, split: str, recipe: Recipe, data_dir, download, options):
+    from tf_amgan import data
+
+    if dataset in data.SYNTHETIC_DATASETS:
+        n = recipe.train_points if split == "train" else 10000
+        return data.load_arrays(dataset, split, num_samples=n or 10000, **options)
+    return data.load_arrays(
+        dataset, split, data_dir=data_dir, download=download, normalize=False, **options
+    )
+
+
+def _write_atomically(output_dir: str, model, info: dict, overwrite: bool) -> None:
+    parent = os.path.dirname(os.path.abspath(output_dir))
+    os.makedirs(parent, exist_ok=True)
+    import keras
+
+    tmp = tempfile.mkdtemp(prefix=".tmp-classifier-", dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private
+    old = None
+    try:
+        # An uncompiled copy: the optimizer state is not needed for inference.
+        clean = keras.Model.from_config(model.get_config())
+        clean.set_weights(model.get_weights())
+        clean.save(os.path.join(tmp, MODEL_FILE))
+        with open(os.path.join(tmp, CLASSIFIER_FILE), "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=2, sort_keys=True)
+            f.write("\n")
+        if os.path.exists(output_dir):
+            if not overwrite:
+                raise FileExistsError(
+                    f"{output_dir} already exists (pass --overwrite to replace it)"
+                )
+            old = tempfile.mkdtemp(prefix=".old-classifier-", dir=parent)
+            os.replace(output_dir, os.path.join(old, "previous"))
+        os.replace(tmp, output_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def train_classifier(
+    dataset: str,
+    output_dir: str,
+    *,
+    arch: str | None = None,
+    seed: int = 0,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    max_train_samples: int | None = None,
+    arch_options: dict | None = None,
+    data_dir: str | None = None,
+    download: bool | None = None,
+    overwrite: bool = False,
+    log=None,
+    **data_options,
+) -> dict[str, Any]:
+    """Trains, tests and saves the dataset classifier of `dataset` (atomically: temp dir + rename).
+
+    Args:
+      dataset: a name from tf_amgan.data.DATASETS.
+      output_dir: the classifier directory to create.
+      arch: "cnn" / "densenet" / "mlp" (default: per data set, `default_arch`).
+      seed: weights, shuffling and augmentation seed (reproducible with op determinism on).
+      epochs, batch_size, learning_rate: override the recipe (RECIPES[arch]).
+      max_train_samples: train on a seeded random subset of this size (quick runs / tests).
+      arch_options: override the builder options (e.g. {"depth": 10, "growth_rate": 4}).
+      data_dir, download: data location / download policy (tf_amgan.data.load_arrays).
+      overwrite: replace an existing output_dir.
+      log: callable(str) for progress lines (None: silent).
+      **data_options: data set options (pad_to_32, std, ...), exactly as the GAN run uses them.
+
+    Returns:
+      The classifier.json contents.
+    """
+    from tf_amgan import data
+
+    if os.path.exists(output_dir) and not overwrite:
+        raise FileExistsError(f"{output_dir} already exists (pass --overwrite to replace it)")
+    info = data.get_info(dataset, **data_options)
+    arch = arch or default_arch(dataset)
+    base = RECIPES.get(arch)
+    if base is None:
+        raise ValueError(f"unknown classifier arch {arch!r}; choose from {tuple(RECIPES)}")
+    recipe = dataclasses.replace(
+        base,
+        epochs=epochs or base.epochs,
+        batch_size=batch_size or base.batch_size,
+        learning_rate=learning_rate or base.learning_rate,
+        arch_options={**base.arch_options, **(arch_options or {})},
+        augment=base.augment and info.is_image,
+    )
+    if recipe.epochs <= 0 or recipe.batch_size <= 0:
+        raise ValueError("epochs and batch_size must be positive")
+    say = log or (lambda _: None)
+    x, y = _load_split(dataset, "train", recipe, data_dir, download, data_options)
+    x_test, y_test = _load_split(dataset, "test", recipe, data_dir, download, data_options)
+    if max_train_samples and max_train_samples < len(y):
+        keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:max_train_samples])
+        x, y = x[keep], y[keep]
+    y, y_test = np.asarray(y, np.int64), np.asarray(y_test, np.int64)
+    mean, variance = _channel_moments(x)
+
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_classifier(
+        arch, tuple(info.shape), info.num_classes, mean=mean, variance=variance, seed=seed,
+        **recipe.arch_options,
+    )  # fmt: skip
+    say(f"training {arch} ({model.count_params()} parameters) on {dataset}: {len(y)} examples, "
+        f"{recipe.epochs} epochs, batch {recipe.batch_size}")  # fmt: skip
+    start = time.perf_counter()
+    history = fit_classifier(model, recipe, (x, y), seed=seed, log=say)
+    train_seconds = time.perf_counter() - start
+
+    classifier = DatasetClassifier(model, {})
+    prior, train_acc = _class_prior_and_accuracy(classifier, x, y, DEFAULT_BATCH)
+    _, test_acc = _class_prior_and_accuracy(classifier, x_test, y_test, DEFAULT_BATCH)
+    say(f"test accuracy {test_acc:.4f} (train {train_acc:.4f}), {train_seconds:.0f} s")
+
+    import tensorflow as tf
+
+    frequencies = np.bincount(y, minlength=info.num_classes) / len(y)
+    meta = {
+        "format": FORMAT,
+        "dataset": dataset,
+        "data_options": dict(data_options),
+        "arch": arch,
+        "arch_options": recipe.arch_options,
+        "recipe": dataclasses.asdict(recipe),
+        "num_classes": info.num_classes,
+        "input_shape": list(info.shape),
+        "feature_dim": classifier.feature_dim,
+        "num_parameters": int(model.count_params()),
+        "class_prior": prior.tolist(),
+        "label_frequencies": frequencies.tolist(),
+        "test_accuracy": test_acc,
+        "train_accuracy": train_acc,
+        "num_train": int(len(y)),
+        "num_test": int(len(y_test)),
+        "history": history,
+        "training_seconds": train_seconds,
+        "seed": seed,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+    }
+    _write_atomically(output_dir, model, meta, overwrite)
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# Command.
+
+
+def _parser():
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(2)
+
+    p = Parser(
+        prog="python -m tf_amgan.metrics.classifiers",
+        description="Train the dataset classifier used by the AM Score (P001 Eq. 27).",
+    )
+    p.add_argument("--dataset", required=True, help="data set (tf_amgan.data.DATASETS)")
+    p.add_argument("--output_dir", required=True, help="classifier directory to write")
+    p.add_argument("--arch", choices=tuple(RECIPES), default=None, help="default: per data set")
+    p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
+    p.add_argument("--batch_size", type=int, default=None)
+    p.add_argument("--learning_rate", type=float, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max_train_samples", type=int, default=None,
+                   help="train on a random subset of this size (quick runs)")  # fmt: skip
+    p.add_argument("--depth", type=int, default=None, help="densenet depth (6n + 4)")
+    p.add_argument("--growth_rate", type=int, default=None, help="densenet growth rate k")
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--download", choices=("auto", "true", "false"), default="auto")
+    p.add_argument("--pad_to_32", action=argparse.BooleanOptionalAction, default=True,
+                   help="mnist / fashion_mnist: 28 -> 32 zero padding, as the GAN run")  # fmt: skip
+    p.add_argument("--mixture_std", type=float, default=None, help="2-D sets: component std")
+    p.add_argument("--overwrite", action="store_true")
+    return p
+
+
+def main(argv=None) -> int:
+    """Command entry point: trains one classifier, prints a JSON summary line; 2 on bad input."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = _parser().parse_args(argv)
+    from tf_amgan import data
+
+    def fail(message) -> int:
+        print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+        return 2
+
+    if args.dataset not in data.DATASETS:
+        return fail(f"unknown --dataset={args.dataset!r}; choose from {data.DATASETS}")
+    if os.path.exists(args.output_dir) and not args.overwrite:
+        return fail(f"{args.output_dir} already exists (pass --overwrite to replace it)")
+    options: dict[str, Any] = {}
+    if args.dataset in ("mnist", "fashion_mnist"):
+        options["pad_to_32"] = args.pad_to_32
+    if args.mixture_std is not None and args.dataset in data.SYNTHETIC_DATASETS:
+        options["std"] = args.mixture_std
+    arch_options = {}
+    if args.depth is not None:
+        arch_options["depth"] = args.depth
+    if args.growth_rate is not None:
+        arch_options["growth_rate"] = args.growth_rate
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    try:
+        meta = train_classifier(
+            args.dataset,
+            args.output_dir,
+            arch=args.arch,
+            seed=args.seed,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            max_train_samples=args.max_train_samples,
+            arch_options=arch_options,
+            data_dir=args.data_dir,
+            download={"auto": None, "true": True, "false": False}[args.download],
+            overwrite=args.overwrite,
+            log=lambda line: print(line, file=sys.stderr, flush=True),
+            **options,
+        )
+    except (ValueError, FileNotFoundError, FileExistsError) as e:
+        return fail(e)
+    keys = ("dataset", "arch", "test_accuracy", "train_accuracy", "training_seconds", "seed",
+            "num_train", "num_parameters")  # fmt: skip
+    print(json.dumps({"output_dir": os.path.abspath(args.output_dir),
+                      **{k: meta[k] for k in keys}}))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
