@@ -207,19 +207,9 @@ def run_dir_source(run_dir: str) -> TrainerSource:
     Raises:
       FileNotFoundError: not a run directory, or no checkpoint yet.
     """
-    from tf_amgan import config as config_lib
-    from tf_amgan import distribute
-    from tf_amgan import trainer as trainer_lib
+    from tf_amgan import experiment
 
-    if not os.path.isfile(os.path.join(run_dir, "config.json")):
-        raise FileNotFoundError(f"{run_dir} has no config.json (not a tf-amgan run directory)")
-    cfg = config_lib.load(run_dir).replace(strategy="default", num_cpu_devices=0)
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-    if latest is None:
-        raise FileNotFoundError(f"{run_dir} has no checkpoint yet")
-    info = data.get_info(cfg.dataset, **cfg.data_options)
-    trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
-    trainer.checkpoint.restore(latest).assert_existing_objects_matched()
+    trainer, latest = experiment.restore_run(run_dir)
     inner = getattr(trainer.g_optimizer, "inner_optimizer", trainer.g_optimizer)
     ema = bool(getattr(inner, "use_ema", False))
     if ema:  # the exported generator uses the EMA weights too

@@ -319,20 +319,18 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     return path
 
 
-def export_run(
-    run_dir: str,
-    export_dir: str,
-    model_name: str | None = None,
-    version: int | None = None,
-    standing_stats_batches: int = 50,
-) -> str:
-    """Rebuilds a run from its config.json, restores the last checkpoint and exports the generator."""
+def restore_run(run_dir: str):
+    """Rebuilds a run's GANTrainer (one device) from config.json; returns (trainer, checkpoint path).
+
+    Raises:
+      FileNotFoundError: not a run directory, or no checkpoint yet.
+    """
     import tensorflow as tf
 
-    from tf_amgan import data, distribute, export
+    from tf_amgan import data, distribute
     from tf_amgan import trainer as trainer_lib
 
-    if not os.path.exists(os.path.join(run_dir, "config.json")):
+    if not os.path.isfile(os.path.join(run_dir, "config.json")):
         raise FileNotFoundError(f"{run_dir} has no config.json (not a tf-amgan run directory)")
     cfg = config_lib.load(run_dir).replace(strategy="default", num_cpu_devices=0)
     latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
@@ -341,10 +339,24 @@ def export_run(
     info = data.get_info(cfg.dataset, **cfg.data_options)
     trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
     trainer.checkpoint.restore(latest).assert_existing_objects_matched()
+    return trainer, latest
+
+
+def export_run(
+    run_dir: str,
+    export_dir: str,
+    model_name: str | None = None,
+    version: int | None = None,
+    standing_stats_batches: int = 50,
+) -> str:
+    """Restores a run's last checkpoint and exports its generator (tf_amgan.export)."""
+    from tf_amgan import export
+
+    trainer, _ = restore_run(run_dir)
     return export.export_generator(
         trainer,
         export_dir,
-        model_name or cfg.model_name,
+        model_name or trainer.config.model_name,
         version=version,
         standing_stats_batches=standing_stats_batches,
     )
