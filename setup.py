@@ -10,9 +10,9 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["tf_amgan", "tf_amgan.*"]),
     python_requires=">=3.11",
+    # TensorFlow itself comes from an extra, because pip cannot swap a base requirement for
+    # another build: `.[cpu]` (tensorflow-cpu) or `.[gpu]` (tensorflow with CUDA); see BUILD.md.
     install_requires=[
-        # CPU build by default; GPU users install the [gpu] extra (see BUILD.md).
-        "tensorflow-cpu>=2.21,<2.22; extra != 'gpu'",
         "keras>=3.12,<4",
         "tensorflow-datasets>=4.9.10,<5",
         # tfds 4.9.x imports it at load time on Python 3.11 but does not declare it.
@@ -25,6 +25,7 @@ setup(
         "tensorboard>=2.19",
     ],
     extras_require={
+        "cpu": ["tensorflow-cpu>=2.21,<2.22"],
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         "test": ["pytest>=8", "scikit-learn>=1.4", "ruff>=0.5"],
     },
