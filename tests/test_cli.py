@@ -1,5 +1,6 @@
 """run_experiment.py as users call it: flags, flagfiles, errors, progress, multi-worker training."""
 
+import copy
 import json
 import os
 import socket
@@ -106,7 +107,8 @@ def test_flagfiles_parse_and_validate():
         fv = absl_flags.FlagValues()
         for flag_name, flag in absl_flags.FLAGS._flags().items():
             if flag_name == flag.name and flag_name not in fv:
-                fv[flag_name] = flag
+                fv[flag_name] = copy.deepcopy(flag)  # fresh: no values leak between flagfiles
+                fv[flag_name].unparse()
         argv = fv(["prog", f"--flagfile={os.path.join(ROOT, 'flags', name)}"], known_only=True)
         assert argv == ["prog"], name
         config.Config.from_flags(fv).validate()

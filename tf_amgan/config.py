@@ -47,6 +47,28 @@ class Config:
     fake_logit: str = "trainable"
     d_aux_weight: float | None = None
     g_aux_weight: float | None = None
+    projection: bool = False
+    class_priors: tuple[float, ...] | None = None
+    # Semi-/unsupervised K+1 models (M-12..M-15; tf_amgan.losses.semisup).
+    labeled_fraction: float = 1.0
+    num_classes: int = 0
+    unlabeled_marginal_weight: float | None = None
+    class_mode_weight: float | None = None
+    # Latent-code models (CGPGAN, InfoGAN family; tf_amgan.losses.cgpgan, tf_amgan.selfsup).
+    num_categories: int = 0
+    lambda_cls: float | None = None
+    lambda_creg: float | None = None
+    lambda_r2: float | None = None
+    prior: str = "auto"
+    category_prior: tuple[float, ...] | None = None
+    prior_decay: float = 0.999
+    prior_update_start: int = 0
+    prob_normalize_until: int = -1
+    gumbel_temperature: float = 0.1
+    prior_lr: float = 1e-4
+    optimizer: str = "adam"
+    weight_decay: float = 1e-4
+    equalized_lr: bool = False
     lr: float = 4e-4
     d_lr_multiplier: float = 1.0
     lr_decay: float = 0.5
@@ -93,6 +115,21 @@ class Config:
         return self.extra_conv == "true"
 
     @property
+    def latent_code(self) -> bool:
+        """Whether the model's G takes a categorical code c_f ~ P(C) (P003 models)."""
+        from tf_amgan.losses import registry
+
+        return registry.uses_latent_code(self.model)
+
+    def resolved_num_classes(self, dataset_classes: int) -> int:
+        """K of the class-label models: --num_classes (unsupervised only), else the data set's."""
+        return self.num_classes or int(dataset_classes)
+
+    def resolved_num_categories(self, dataset_classes: int) -> int:
+        """d_c of a latent-code model: --num_categories, else the data set's K (at least 1)."""
+        return self.num_categories or max(int(dataset_classes), 1)
+
+    @property
     def model_name(self) -> str:
         return self.export_model_name or self.model
 
@@ -124,6 +161,21 @@ class Config:
             opts["d_aux_weight"] = self.d_aux_weight
         if self.g_aux_weight is not None:
             opts["g_aux_weight"] = self.g_aux_weight
+        for name in ("lambda_cls", "lambda_creg", "lambda_r2"):
+            if getattr(self, name) is not None:
+                opts[name] = getattr(self, name)
+        if self.prior != "auto":
+            opts["prior"] = self.prior
+        if self.projection:
+            opts["projection"] = True
+        if self.class_priors is not None:
+            opts["class_priors"] = self.class_priors
+        if self.labeled_fraction < 1.0:
+            opts["semi_supervised"] = True
+        if self.unlabeled_marginal_weight is not None:
+            opts["unlabeled_marginal_weight"] = self.unlabeled_marginal_weight
+        if self.class_mode_weight is not None:
+            opts["class_mode_weight"] = self.class_mode_weight
         return opts
 
     # ---- validation -----------------------------------------------------------------------
@@ -171,11 +223,40 @@ class Config:
         _check(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "Adam betas must be in [0, 1)")
         _check(self.eval_samples > 0, "--eval_samples must be positive")
         _check(bool(self.output_dir), "--output_dir must not be empty")
+        _check(self.optimizer in ("adam", "adamw"), f"unknown --optimizer={self.optimizer!r}")
+        _check(self.weight_decay >= 0, "--weight_decay must be >= 0")
+        _check(
+            self.prior in ("auto", "fixed", "dynamic", "gumbel"), f"unknown --prior={self.prior!r}"
+        )
+        _check(0.0 <= self.prior_decay < 1.0, "--prior_decay must be in [0, 1)")
+        _check(self.prior_update_start >= 0, "--prior_update_start must be >= 0")
+        _check(self.gumbel_temperature > 0, "--gumbel_temperature must be positive")
+        _check(self.prior_lr > 0, "--prior_lr must be positive")
+        _check(self.num_categories >= 0, "--num_categories must be >= 0")
+        _check(0.0 <= self.labeled_fraction <= 1.0, "--labeled_fraction must be in [0, 1]")
+        _check(self.num_classes >= 0, "--num_classes must be >= 0")
+        _check(
+            not self.num_classes or self.labeled_fraction == 0.0,
+            "--num_classes (a free number of class logits) needs --labeled_fraction=0 "
+            "(unsupervised); with labels K is the data set's",
+        )
+        _check(
+            self.labeled_fraction == 1.0 or self.labeling == "dynamic",
+            "--labeled_fraction < 1 (semi-/unsupervised, M-12/M-13) needs --labeling=dynamic",
+        )
+        if self.model in flag_defs.MODELS:
+            self._validate_latent()
 
-        from tf_amgan import losses
+        from tf_amgan import data, losses
 
+        dataset_k = data.get_info(self.dataset, **self.data_options).num_classes
+        k = (
+            self.resolved_num_categories(dataset_k)
+            if self.latent_code
+            else max(self.resolved_num_classes(dataset_k), 1)
+        )
         try:
-            objective = losses.get_objective(self.model, 10, **self.objective_options())
+            objective = losses.get_objective(self.model, k, **self.objective_options())
         except (TypeError, ValueError) as e:
             raise ConfigError(f"--model={self.model}: {e}") from e
         _check(
@@ -184,6 +265,38 @@ class Config:
             f"(allowed: {', '.join(objective.labelings)})",
         )
         return self
+
+    def _validate_latent(self) -> None:
+        if self.latent_code:
+            # tf_amgan.export serves G(z) or G(z, labels of the data set); a G(z, c_f) with
+            # c_f ~ P(C) needs its own signatures (categories, sampling from P(C)).
+            _check(
+                not self.export_dir,
+                f"--export_dir: exporting latent-code models (--model={self.model}) is not "
+                "supported yet; the checkpoint in --output_dir holds G, D, Q and P(C)",
+            )
+        if not self.latent_code:
+            for name in ("num_categories", "category_prior"):
+                _check(
+                    not getattr(self, name),
+                    f"--{name} applies only to latent-code models (cgpgan, infogan, "
+                    f"elastic_infogan, gan_categorical), not --model={self.model}",
+                )
+            return
+        if self.category_prior is not None:
+            from tf_amgan import data
+
+            k = data.get_info(self.dataset, **self.data_options).num_classes
+            d_c = self.resolved_num_categories(k)
+            _check(
+                len(self.category_prior) == d_c,
+                f"--category_prior has {len(self.category_prior)} values, the model has "
+                f"{d_c} categories (--num_categories)",
+            )
+            _check(
+                all(p >= 0 for p in self.category_prior) and sum(self.category_prior) > 0,
+                "--category_prior must be non-negative and not all zero",
+            )
 
     # ---- (de)serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +315,9 @@ class Config:
         for key in ("devices", "eval_metrics"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
+        for key in ("category_prior", "class_priors"):
+            if values.get(key) is not None:
+                values[key] = tuple(float(v) for v in values[key])
         return cls(**values)
 
     @classmethod
@@ -211,6 +327,28 @@ class Config:
             if f.name in flag_values:
                 values[f.name] = flag_values[f.name].value
         return cls.from_dict(values)
+
+    @classmethod
+    def from_flagfile(cls, path: str, **overrides) -> Config:
+        """The Config a `run_experiment.py --flagfile=path` run would use, with `overrides`.
+
+        Parses into a private FlagValues, so it can be called repeatedly (experiment scripts).
+        """
+        import copy
+
+        from absl import flags as absl_flags
+
+        flag_defs.define_flags()
+        fv = absl_flags.FlagValues()
+        names = {f.name for f in dataclasses.fields(cls)}
+        for name, flag in absl_flags.FLAGS._flags().items():
+            if name == flag.name and name in names:
+                fv[name] = copy.deepcopy(flag)  # fresh copies: parsing must not leak between calls
+                fv[name].unparse()
+        argv = fv(["prog", f"--flagfile={path}"], known_only=True)
+        if argv != ["prog"]:
+            raise ConfigError(f"{path}: unknown flags {argv[1:]}")
+        return cls.from_flags(fv).replace(**overrides)
 
     def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)

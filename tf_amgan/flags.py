@@ -18,6 +18,10 @@ MODELS = (
     "acgan_plus",
     "kplus1",
     "modegan",
+    "cgpgan",
+    "infogan",
+    "elastic_infogan",
+    "gan_categorical",
 )
 DATASETS = (
     "cifar10",
@@ -134,12 +138,95 @@ def define_flags():
     flags.DEFINE_enum("fake_logit", "trainable", ["trainable", "zero"], "K+1 fake logit (Q-6).")
     flags.DEFINE_float("d_aux_weight", None, "Aux-classifier weight in D (default per model).")
     flags.DEFINE_float("g_aux_weight", None, "Aux-classifier weight in G (default per model).")
+    flags.DEFINE_list(
+        "class_priors",
+        None,
+        "K+1 GAN class priors p_0 (fake), p_1..p_K weighting the D terms (P002 Eq. 1, M-16), "
+        "comma-separated; default: all 1 (LabelGAN).",
+    )
+    flags.DEFINE_boolean(
+        "projection",
+        False,
+        "Projection discriminator head (P002 2.3): K extra head units e_k.phi(x); for K+1 heads p_y "
+        "is added to the class logit l_y (tf_amgan.losses.projection). gan + projection needs "
+        "--labeling=predefined.",
+    )
+
+    # --- Semi-/unsupervised K+1 models (M-12..M-15).
+    flags.DEFINE_float(
+        "labeled_fraction",
+        1.0,
+        "Share of training examples whose label is used (K+1 models, dynamic labeling); the others "
+        "are unlabeled (M-12). 0 = unsupervised AM-GAN (M-13) with --num_classes class logits.",
+    )
+    flags.DEFINE_integer(
+        "num_classes",
+        0,
+        "Class logits K of an unsupervised model (--labeled_fraction=0); 0 = data set's.",
+    )
+    flags.DEFINE_float(
+        "unlabeled_marginal_weight",
+        None,
+        "Weight of H(uniform, R(E_unl D)) on unlabeled data (M-13); default 1.",
+    )
+    flags.DEFINE_float(
+        "class_mode_weight",
+        None,
+        "Weight of the class-level mode-collapse G term (M-14); default 0 (M-15 uses 1).",
+    )
+
+    # --- Latent-code models: CGPGAN (M-23), InfoGAN (M-20), Elastic InfoGAN (M-22), M-21 (P003).
+    flags.DEFINE_integer(
+        "num_categories", 0, "Categories d_c of G's code c_f (0 = the data set's K; P003: 16)."
+    )
+    flags.DEFINE_float("lambda_cls", None, "Weight of L_cls in Q (and G for InfoGAN); default 1.")
+    flags.DEFINE_float(
+        "lambda_creg", None, "Classifier gradient penalty weight (P003 Eq. 10); cgpgan default 0.1."
+    )
+    flags.DEFINE_float("lambda_r2", None, "R2 penalty on fakes in D (P003); default 1.")
+    flags.DEFINE_enum(
+        "prior",
+        "auto",
+        ["auto", "fixed", "dynamic", "gumbel"],
+        "P(C): fixed, dynamic EMA of Q on real data (cgpgan), or learned Gumbel-softmax "
+        "(elastic_infogan); auto = the model's.",
+    )
+    flags.DEFINE_list(
+        "category_prior",
+        None,
+        "Initial (fixed) P(C), d_c comma-separated values, e.g. 0.1,0.2,0.3,0.4 (default uniform).",
+    )
+    flags.DEFINE_float("prior_decay", 0.999, "EMA decay of the dynamic prior (P003).")
+    flags.DEFINE_integer(
+        "prior_update_start",
+        0,
+        "Step from which P(C) is updated (P003: after epoch 30 of 100 on the clusters).",
+    )
+    flags.DEFINE_integer(
+        "prob_normalize_until",
+        -1,
+        "prob_normalize (P003 Eq. 13) Q's real predictions before this step; -1 = --prior_update_start.",
+    )
+    flags.DEFINE_float("gumbel_temperature", 0.1, "Gumbel-softmax temperature (elastic_infogan).")
+    flags.DEFINE_float("prior_lr", 1e-4, "Learning rate of the Gumbel prior logits.")
 
     # --- Optimisation (A-1, Q-5).
     flags.DEFINE_float("lr", 4e-4, "Initial learning rate of G (and D before the multiplier).")
     flags.DEFINE_float("d_lr_multiplier", 1.0, "D learning rate = lr * this (reference code: 2.0).")
     flags.DEFINE_float("lr_decay", 0.5, "Staircase exponential decay factor.")
     flags.DEFINE_integer("lr_decay_steps", 100000, "Decay the learning rate every this many steps.")
+    flags.DEFINE_enum(
+        "optimizer",
+        "adam",
+        ["adam", "adamw"],
+        "Adam, or AdamW with decoupled --weight_decay (P003: AdamW, beta1 0, beta2 0.99).",
+    )
+    flags.DEFINE_float("weight_decay", 1e-4, "AdamW weight decay (--optimizer=adamw).")
+    flags.DEFINE_boolean(
+        "equalized_lr",
+        False,
+        "Equalized learning rate (ProGAN) for the MLP networks' dense layers (P003 A-8).",
+    )
     flags.DEFINE_float("beta1", 0.5, "Adam beta1.")
     flags.DEFINE_float("beta2", 0.999, "Adam beta2.")
     flags.DEFINE_integer("d_steps", 1, "D updates per G update.")

@@ -12,9 +12,9 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from tf_amgan.losses import binary, common, kplus1
+from tf_amgan.losses import binary, cgpgan, common, kplus1, projection, semisup
 
-__all__ = ["available_objectives", "get_objective"]
+__all__ = ["available_objectives", "get_objective", "uses_latent_code"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,10 +22,18 @@ class _Entry:
     factory: Callable[..., common.Objective]
     defaults: dict[str, Any]  # every accepted option with its default
     summary: str
+    latent: bool = False  # G takes a categorical code c_f ~ P(C) (tf_amgan.losses.cgpgan)
 
 
-_SMOOTH = {"label_smoothing": 1.0}
-_KPLUS1 = {**_SMOOTH, "fake_logit": "trainable", "class_priors": None}
+_SMOOTH = {"label_smoothing": 1.0, "projection": False}
+_KPLUS1 = {
+    **_SMOOTH,
+    "fake_logit": "trainable",
+    "class_priors": None,
+    "semi_supervised": False,
+    "unlabeled_marginal_weight": 1.0,
+    "class_mode_weight": 0.0,
+}
 _ACGAN = {**_SMOOTH, "d_aux_weight": 1.0, "g_aux_weight": 1.0}
 
 
@@ -34,8 +42,33 @@ def _aux(fake_aux: str, **fixed):
 
 
 def _kp1(generator: str):
-    return functools.partial(kplus1.KPlusOneObjective, generator=generator)
+    def factory(
+        name,
+        num_classes,
+        *,
+        semi_supervised=False,
+        unlabeled_marginal_weight=1.0,
+        class_mode_weight=0.0,
+        **options,
+    ):
+        base = kplus1.KPlusOneObjective(name, num_classes, generator=generator, **options)
+        if not semi_supervised and class_mode_weight == 0:
+            return base
+        return semisup.SemiSupervisedObjective(
+            base,
+            unlabeled_marginal_weight=unlabeled_marginal_weight,
+            class_mode_weight=class_mode_weight,
+        )
 
+    return factory
+
+
+def _latent(**fixed):
+    return functools.partial(cgpgan.LatentCodeObjective, **fixed)
+
+
+_INFOGAN = {"lambda_cls": 1.0, "lambda_creg": 0.0, "lambda_r2": 1.0}
+_INFO = _latent(head="single", classifier=True, generator_classification=True)
 
 _LABELGAN = _Entry(_kp1("labelgan"), _KPLUS1, "LabelGAN (M-3)")
 _AMGAN = _Entry(_kp1("amgan"), _KPLUS1, "AM-GAN (M-4)")
@@ -58,12 +91,43 @@ _REGISTRY: dict[str, _Entry] = {
         _aux("none"), {**_ACGAN, "g_aux_weight": 0.1}, "AC-GAN*, G aux weight 0.1 (M-8)"
     ),
     "acgan_plus": _Entry(_aux("uniform"), _ACGAN, "AC-GAN*+ (M-9)"),
+    "cgpgan": _Entry(
+        _latent(head="categorical", classifier=True, generator_classification=False),
+        {**_INFOGAN, "lambda_creg": 0.1, "prior": "dynamic"},
+        "CGPGAN: CAGAN head, classifier Q, Eq. 10 penalty, dynamic prior (M-23)",
+        latent=True,
+    ),
+    "infogan": _Entry(
+        _INFO, {**_INFOGAN, "prior": "fixed"}, "InfoGAN, fixed prior (M-20)", latent=True
+    ),
+    "elastic_infogan": _Entry(
+        _INFO,
+        {**_INFOGAN, "prior": "gumbel"},
+        "Elastic InfoGAN without the contrastive loss: Gumbel-softmax prior (M-22)",
+        latent=True,
+    ),
+    "gan_categorical": _Entry(
+        _latent(head="single", classifier=False, generator_classification=False),
+        {"lambda_r2": 1.0, "prior": "fixed"},
+        "vanilla GAN with a categorical latent code (M-21)",
+        latent=True,
+    ),
 }
 
 
 def available_objectives() -> list[str]:
     """Sorted names accepted by `get_objective` (aliases included)."""
     return sorted(_REGISTRY)
+
+
+def uses_latent_code(name: str) -> bool:
+    """Whether `name`'s generator takes a categorical code c_f ~ P(C) (CGPGAN, InfoGAN family)."""
+    entry = _REGISTRY.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise ValueError(
+            f"unknown objective {name!r}; valid names: {', '.join(available_objectives())}"
+        )
+    return entry.latent
 
 
 def get_objective(name: str, num_classes: int, **options) -> common.Objective:
@@ -76,10 +140,22 @@ def get_objective(name: str, num_classes: int, **options) -> common.Objective:
         label_smoothing (all): on-target probability s in (0, 1], 1 = off (M-11, Q-3);
         fake_logit (K+1 heads): "trainable" or "zero" (Q-6);
         class_priors (K+1 heads): P002 priors (p_0 fake, p_1..p_K) weighting the D terms (M-16);
+        projection (all but the latent-code models): P002 projection head (M-19,
+          tf_amgan.losses.projection), K extra head units;
+        semi_supervised (K+1 heads): real labels < 0 mark unlabeled data (M-12/M-13,
+          tf_amgan.losses.semisup); unlabeled_marginal_weight (1.0): weight of the M-13 term;
+          class_mode_weight (K+1 heads, 0.0): weight of the M-14 G term (M-15 = all three at 1);
         temperature (samgan): t > 0, default 0.5 (M-5);
         d_aux_weight (gan_star 0.1, acgan family 1.0): weight of D's aux-classifier terms;
         g_aux_weight (acgan family; 1.0, acgan_star_lowaux 0.1): weight of G's aux term;
-        source_loss (acgan): "nonsaturating" (default, P001) or "minimax" (P004).
+        source_loss (acgan): "nonsaturating" (default, P001) or "minimax" (P004);
+        lambda_cls, lambda_creg, lambda_r2 (latent-code models, P003 Eq. 7, Eq. 10, R2):
+          weights of L_cls (1.0), the classifier gradient penalty (cgpgan 0.1, else 0) and R2 on
+          fakes (1.0);
+        prior (latent-code models): "fixed" (infogan, gan_categorical), "dynamic" (cgpgan) or
+          "gumbel" (elastic_infogan).
+      For latent-code models (`uses_latent_code(name)`) num_classes is d_c, the number of
+      categories of the code.
 
     Raises:
       ValueError: unknown name, bad num_classes or an invalid option value.
@@ -105,4 +181,8 @@ def get_objective(name: str, num_classes: int, **options) -> common.Objective:
         key: default if options.get(key) is None else options[key]
         for key, default in entry.defaults.items()
     }
-    return entry.factory(name, num_classes, **resolved)
+    project = resolved.pop("projection", False)
+    if project and resolved.get("semi_supervised"):
+        raise ValueError("projection heads do not combine with semi-/unsupervised training")
+    objective = entry.factory(name, num_classes, **resolved)
+    return projection.ProjectionObjective(objective) if project else objective

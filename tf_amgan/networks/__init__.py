@@ -64,7 +64,7 @@ _ARCH_DEFAULTS = {
     "mlp": {"weight_norm": False, "input_noise_std": 0.0, "dropout": 0.0, "image_shape": (2,)},
 }
 _COMMON_OPTIONS = {"bn_momentum": 0.99, "seed": None}
-_MLP_OPTIONS = {"depth": mlp.DEFAULT_DEPTH, "units": mlp.DEFAULT_UNITS}
+_MLP_OPTIONS = {"depth": mlp.DEFAULT_DEPTH, "units": mlp.DEFAULT_UNITS, "equalized_lr": False}
 
 
 def _module(arch):
@@ -124,8 +124,9 @@ def build_generator(
       sync_batch_norm: synchronised BN (MirroredStrategy runs equal single-device runs).
       rng: optional tf.random.Generator for the stochastic layers (create it in the strategy scope).
       name: model name.
-      **kwargs: bn_momentum (0.99), layer_noise_std (0.1), seed (None: global Keras seed);
-        for "mlp" also depth (4) and units (512).
+      **kwargs: bn_momentum (0.99), layer_noise_std (0.1), seed (None: global Keras seed),
+        normalize_code (False: standardise the one-hot, P003 code); for "mlp" also depth (4),
+        units (512) and equalized_lr (False, P003 A-8).
 
     Returns:
       keras.Model: noise (or [noise, onehot]) -> images float32 [N, H, W, C] in [-1, 1] (tanh), or
@@ -135,7 +136,9 @@ def build_generator(
       ValueError: unknown arch or option, impossible shape, bad width/dimensions.
     """
     module = _module(arch)
-    opts = _options(arch, kwargs, "build_generator", {"layer_noise_std": 0.1})
+    opts = _options(
+        arch, kwargs, "build_generator", {"layer_noise_std": 0.1, "normalize_code": False}
+    )
     return module.build_generator(
         num_classes=num_classes,
         conditional=bool(conditional),
@@ -184,7 +187,8 @@ def build_discriminator(
         input ("acgan", Q-15). None: arch default.
       dropout: training-only dropout rate after every hidden block. None: arch default.
       weight_norm, batch_norm, sync_batch_norm, rng, name: as in `build_generator`.
-      **kwargs: bn_momentum (0.99), seed; for "mlp" also depth (4) and units (512).
+      **kwargs: bn_momentum (0.99), seed; for "mlp" also depth (4), units (512) and
+        equalized_lr (False).
 
     Returns:
       keras.Model: images float32 [N, H, W, C] (or [N, data_dim]) -> logits float32 [N, head_units].

@@ -33,6 +33,7 @@ def build_generator(
     sync_batch_norm: bool = False,
     rng=None,
     seed: int | None = None,
+    normalize_code: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """AC-GAN CIFAR-10 generator, P004 Table 2 (A-6).
@@ -72,7 +73,7 @@ def build_generator(
         rng=rng,
         seed=seed,
     )
-    inputs, x = L.generator_inputs(z_dim, num_classes, conditional)
+    inputs, x = L.generator_inputs(z_dim, num_classes, conditional, normalize_code)
     c0 = L.scaled_width(G_LINEAR_CHANNELS, width, "the generator's linear layer")
     x = f.dense(start * start * c0, name="linear")(x)
     x = keras.layers.ReLU(name="relu0")(x)

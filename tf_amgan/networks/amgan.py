@@ -35,6 +35,7 @@ def build_generator(
     sync_batch_norm: bool = False,
     rng=None,
     seed: int | None = None,
+    normalize_code: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """AM-GAN generator, P001 App. E (A-1; A-3 for 1-channel images).
@@ -87,7 +88,7 @@ def build_generator(
         rng=rng,
         seed=seed,
     )
-    inputs, x = L.generator_inputs(z_dim, num_classes, conditional)
+    inputs, x = L.generator_inputs(z_dim, num_classes, conditional, normalize_code)
     c0 = L.scaled_width(G_LINEAR_CHANNELS, width, "the generator's linear layer")
     x = f.dense(start * start * c0, name="linear")(x)
     x = keras.layers.Reshape((start, start, c0), name="reshape")(x)

@@ -416,6 +416,40 @@ def check_width(width: float, what: str = "width") -> float:
     return value
 
 
+@keras.saving.register_keras_serializable(package="tf_amgan")
+class EqualizedDense(keras.layers.Dense):
+    """Dense layer with the equalized learning rate of ProGAN (P003 A-8: "for all weights").
+
+    The kernel is stored N(0, 1) and scaled at run time by sqrt(1 / fan_in) (He's constant without
+    the gain, as the P003 reference code does), so Adam's per-parameter step sizes are the same for
+    every layer. Biases start at zero. Shapes as keras.layers.Dense.
+    """
+
+    def __init__(self, units, seed=None, **kwargs):
+        kwargs.pop("kernel_initializer", None)
+        init = keras.initializers.RandomNormal(0.0, 1.0, seed=seed)
+        super().__init__(units, kernel_initializer=init, **kwargs)
+        self.seed = seed
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.runtime_scale = 1.0 / math.sqrt(int(input_shape[-1]))
+
+    def call(self, inputs, training=None):
+        kernel = ops.cast(self.kernel, inputs.dtype) * self.runtime_scale
+        x = ops.matmul(inputs, kernel)
+        if self.use_bias:
+            x = ops.add(x, ops.cast(self.bias, x.dtype))
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("kernel_initializer", None)
+        return {**config, "seed": self.seed}
+
+
 class LayerFactory:
     """Creates the named, optionally weight-normalised / seeded layers of one network.
 
@@ -428,6 +462,7 @@ class LayerFactory:
       rng: optional tf.random.Generator shared by all noise / dropout layers.
       seed: optional int; when given, initializers and (rng-less) noise layers get seeds seed, seed+1, ...
         in creation order, so two networks built with the same seed are identical.
+      equalized_lr: dense layers are `EqualizedDense` (not combinable with weight_norm).
     """
 
     def __init__(
@@ -440,7 +475,11 @@ class LayerFactory:
         sync_batch_norm: bool = False,
         rng: tf.random.Generator | None = None,
         seed: int | None = None,
+        equalized_lr: bool = False,
     ):
+        if equalized_lr and weight_norm:
+            raise ValueError("equalized_lr and weight_norm are alternative parametrisations")
+        self.equalized_lr = bool(equalized_lr)
         self.weight_norm = bool(weight_norm)
         self.kernel_initializer = kernel_initializer
         self.batch_norm = bool(batch_norm)
@@ -465,6 +504,8 @@ class LayerFactory:
         return f"{name}_v" if self.weight_norm else name
 
     def dense(self, units: int, name: str):
+        if self.equalized_lr:
+            return EqualizedDense(units, seed=self.next_seed(), name=name)
         layer = keras.layers.Dense(
             units,
             kernel_initializer=self.kernel_initializer(self.next_seed()),
@@ -527,8 +568,13 @@ def float32_output(x, activation: str, name: str):
     return keras.layers.Activation(activation, dtype="float32", name=name)(x)
 
 
-def generator_inputs(z_dim: int, num_classes: int, conditional: bool):
+def generator_inputs(z_dim: int, num_classes: int, conditional: bool, normalize_code: bool = False):
     """Keras inputs of a generator and the concatenated input vector.
+
+    Args:
+      normalize_code: standardise the one-hot (or relaxed) code c before the concatenation,
+        (c·K - 1) / sqrt(K - 1), so that a one-hot has zero mean and unit variance over its K
+        entries like the noise (P003 reference code, CGPGAN `Models.Generator`); K = 1 unchanged.
 
     Returns:
       (inputs, x): inputs is the `noise` Input [N, z_dim] or [noise, onehot [N, num_classes]]
@@ -542,7 +588,13 @@ def generator_inputs(z_dim: int, num_classes: int, conditional: bool):
     if num_classes is None or int(num_classes) < 1:
         raise ValueError(f"a conditional generator needs num_classes >= 1, got {num_classes}")
     onehot = keras.Input((int(num_classes),), name="onehot")
-    x = keras.layers.Concatenate(name="noise_onehot")([noise, onehot])
+    code = onehot
+    k = int(num_classes)
+    if normalize_code and k > 1:
+        code = keras.layers.Rescaling(
+            k / math.sqrt(k - 1), offset=-1.0 / math.sqrt(k - 1), name="code_norm"
+        )(onehot)
+    x = keras.layers.Concatenate(name="noise_onehot")([noise, code])
     return [noise, onehot], x
 
 

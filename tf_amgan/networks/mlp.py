@@ -44,9 +44,11 @@ def build_generator(
     sync_batch_norm: bool = False,
     rng=None,
     seed: int | None = None,
+    normalize_code: bool = False,
     name: str = "generator",
     depth: int = DEFAULT_DEPTH,
     units: int = DEFAULT_UNITS,
+    equalized_lr: bool = False,
 ) -> keras.Model:
     """MLP generator (A-4 P000 synthetic; A-8 P003 4-cluster toy).
 
@@ -63,6 +65,8 @@ def build_generator(
     Args:
       image_shape: (data_dim,).
       depth: number of hidden layers. units: hidden width before `width` scaling.
+      equalized_lr: EqualizedDense layers (P003 A-8).
+      normalize_code: standardise the one-hot input (see `layers.generator_inputs`).
       layer_noise, layer_noise_std: optional Gaussian noise on every hidden layer's input (training
         only).
       Others: as in `tf_amgan.networks.amgan.build_generator`.
@@ -82,8 +86,9 @@ def build_generator(
         sync_batch_norm=sync_batch_norm,
         rng=rng,
         seed=seed,
+        equalized_lr=equalized_lr,
     )
-    inputs, x = L.generator_inputs(z_dim, num_classes, conditional)
+    inputs, x = L.generator_inputs(z_dim, num_classes, conditional, normalize_code)
     noise_std = layer_noise_std if layer_noise else 0.0
     for i in range(depth):
         x = f.noise(x, noise_std, name=f"noise{i + 1}")
@@ -112,6 +117,7 @@ def build_discriminator(
     name: str = "discriminator",
     depth: int = DEFAULT_DEPTH,
     units: int = DEFAULT_UNITS,
+    equalized_lr: bool = False,
 ) -> keras.Model:
     """MLP discriminator (A-4 / A-8).
 
@@ -127,6 +133,7 @@ def build_discriminator(
     Args:
       image_shape: (data_dim,).
       depth, units: hidden layers and their width before `width` scaling.
+      equalized_lr: EqualizedDense layers (P003 A-8).
       Others: as in `tf_amgan.networks.amgan.build_discriminator`.
 
     Returns:
@@ -145,6 +152,7 @@ def build_discriminator(
         sync_batch_norm=sync_batch_norm,
         rng=rng,
         seed=seed,
+        equalized_lr=equalized_lr,
     )
     inputs = keras.Input((data_dim,), name="samples")
     x = f.noise(inputs, input_noise_std, name="input_noise")
