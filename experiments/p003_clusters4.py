@@ -13,7 +13,7 @@ directory is resumed, a finished one is only evaluated). Then, per run, in --out
                     accuracy) plus the training time
 and for all runs together table.md / results.json. P003's outcome for lambda_creg = 0.1 is "each
 cluster its own category" with P(C) = the cluster weights; the acceptance check is
-`one_to_one and prior_error <= 0.05` (column "pass").
+`one_to_one and prior_error <= 0.05` (column "pass"; for fixed priors only one_to_one is informative).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def run_one(path: str, out_dir: str, overrides: dict, log=print) -> dict:
     report.update(
         name=name,
         model=cfg.model,
+        prior_kind=trainer.prior.kind,
         lambda_creg=cfg.lambda_creg,
         train_steps=cfg.train_steps,
         seconds=round(seconds, 1),
@@ -81,9 +82,9 @@ def run_one(path: str, out_dir: str, overrides: dict, log=print) -> dict:
 
 def table(reports: list[dict]) -> str:
     lines = [
-        "| run | model | lambda_creg | final P(C) (>= 1%, sorted) | category -> cluster | "
+        "| run | model | P(C) | lambda_creg | final P(C) (>= 1%, sorted) | category -> cluster | "
         "min purity | max abs P(C) error | Q clustering acc. | steps | time (s) | pass |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports:
         probs = ", ".join(f"{p:.4f}" for p in sorted(r["active_prior"]))
@@ -92,7 +93,8 @@ def table(reports: list[dict]) -> str:
         acc = "-" if r["q_clustering_accuracy"] is None else f"{r['q_clustering_accuracy']:.4f}"
         purity = "-" if r["min_purity"] is None else f"{r['min_purity']:.3f}"
         lines.append(
-            f"| {r['name']} | {r['model']} | {r['lambda_creg']} | [{probs}] | {clusters} | "
+            f"| {r['name']} | {r['model']} | {r['prior_kind']} | {r['lambda_creg']} | [{probs}] | "
+            f"{clusters} | "
             f"{purity} | {err} | {acc} | {r['train_steps']} | {r['seconds']} | "
             f"{'yes' if r['passed'] else 'no'} |"
         )
