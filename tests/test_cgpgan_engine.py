@@ -201,8 +201,6 @@ def test_latent_model_options_are_validated(tmp_path):
         ).validate()
     with pytest.raises(config_lib.ConfigError, match="labeling"):
         config_lib.Config(model="cgpgan", labeling="predefined", output_dir=out).validate()
-    with pytest.raises(config_lib.ConfigError, match="export"):
-        config_lib.Config(model="cgpgan", export_dir=out, output_dir=out).validate()
 
 
 def test_same_seed_gives_the_same_run(tmp_path):

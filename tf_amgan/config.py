@@ -267,14 +267,6 @@ class Config:
         return self
 
     def _validate_latent(self) -> None:
-        if self.latent_code:
-            # tf_amgan.export serves G(z) or G(z, labels of the data set); a G(z, c_f) with
-            # c_f ~ P(C) needs its own signatures (categories, sampling from P(C)).
-            _check(
-                not self.export_dir,
-                f"--export_dir: exporting latent-code models (--model={self.model}) is not "
-                "supported yet; the checkpoint in --output_dir holds G, D, Q and P(C)",
-            )
         if not self.latent_code:
             for name in ("num_categories", "category_prior"):
                 _check(

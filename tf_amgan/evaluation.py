@@ -97,7 +97,8 @@ class SampleBatch:
       images: float32 `[B, H, W, C]` in [-1, 1] (or `[B, 2]` points for the 2-D mixtures).
       labels: int32 `[B]` conditioning labels (predefined labeling), else None.
       classes: int32 `[B]` the model's own class (the given label for predefined models, D's /
-        the aux classifier's argmax for dynamic ones; -1 for models without classes).
+        the aux classifier's argmax for dynamic ones, the category c_f drawn from P(C) for
+        latent-code models; -1 for models without classes).
       classes_are_labels: False when `classes` are learned categories (CGPGAN / InfoGAN codes),
         which need not match the data set's labels (`acc` then refuses them).
     """
@@ -150,10 +151,13 @@ def _trainer_sampler(trainer):
     fn = _SAMPLERS.get(trainer)
     if fn is None:
         # Static batch shapes (at most two: full and last batch); latent-code trainers need them.
+        # Latent-code models get their categories as y (drawn from P(C) by the caller).
+        given = trainer.conditional or getattr(trainer, "latent", False)
+
         @tf.function
         def fn(z, y):
-            images = trainer.generate(z, y if trainer.conditional else None)
-            classes = y if trainer.conditional else tf.cast(trainer.classify(images), tf.int32)
+            images = trainer.generate(z, y if given else None)
+            classes = y if given else tf.cast(trainer.classify(images), tf.int32)
             return images, classes
 
         _SAMPLERS[trainer] = fn
@@ -164,6 +168,9 @@ class TrainerSource(SampleSource):
     """Samples of a live GANTrainer (inference mode, current weights).
 
     Noise is N(0, I) and predefined labels uniform over K, both stateless in (seed, batch index).
+    Latent-code models (CGPGAN, InfoGAN family) get categories from their current P(C), stratified
+    per batch (`data.sample_labels`), also stateless in (seed, batch index); a batch's `classes`
+    are these categories.
 
     Args:
       trainer: tf_amgan.trainer.GANTrainer.
@@ -187,11 +194,17 @@ class TrainerSource(SampleSource):
         trainer = self.trainer
         fn = _trainer_sampler(trainer)
         z_dim, k = trainer.config.z_dim, max(int(trainer.num_classes), 1)
+        latent = getattr(trainer, "latent", False)
+        prior = trainer.prior.probs() if latent else None  # fixed for the whole evaluation
         for i, n in _batch_sizes(num_samples, batch_size):
             z = tf.random.stateless_normal([n, z_dim], tf.constant([seed, 2 * i], tf.int64))
-            y = tf.random.stateless_uniform(
-                [n], tf.constant([seed, 2 * i + 1], tf.int64), 0, k, dtype=tf.int32
-            )
+            y_seed = tf.constant([seed, 2 * i + 1], tf.int64)
+            if latent:
+                y = data.sample_labels(
+                    y_seed, n, trainer.num_categories, prior=prior, stratified=True
+                )
+            else:
+                y = tf.random.stateless_uniform([n], y_seed, 0, k, dtype=tf.int32)
             images, classes = fn(z, y)
             yield SampleBatch(
                 images=images.numpy(),
@@ -238,7 +251,8 @@ class SavedModelSource(SampleSource):
     """Samples of an exported generator (tf_amgan.export), via its `sample` signature.
 
     Batch i is `sample(num_samples=B_i, seed=s_i)` with s_i derived from (seed, i), so samples are
-    deterministic in (seed, batch_size). `classes` is the exported `classes` output.
+    deterministic in (seed, batch_size). `classes` is the exported `classes` output, or the
+    `categories` output of latent-code exports (drawn from the run's final P(C)).
 
     Args:
       path: SavedModel directory (holding saved_model.pb).
@@ -255,23 +269,25 @@ class SavedModelSource(SampleSource):
         self._sample = signatures["sample"]
         serve = signatures["serving_default"]
         self.conditional = "labels" in serve.structured_input_signature[1]
+        self.latent = "categories" in serve.structured_input_signature[1]
         self.sample_shape = tuple(int(s) for s in serve.structured_outputs["images"].shape[1:])
         self.dataset = dataset
         self.data_options = dict(data_options or {})
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "saved_model", "path": self.path,
-                "version": os.path.basename(self.path), "conditional": self.conditional}  # fmt: skip
+        return {"type": "saved_model", "path": self.path, "version": os.path.basename(self.path),
+                "conditional": self.conditional, "latent": self.latent}  # fmt: skip
 
     def batches(self, num_samples, batch_size, seed):
         for i, n in _batch_sizes(num_samples, batch_size):
             s = (int(seed) * 1_000_003 + i) % (2**31 - 1)
             out = self._sample(num_samples=tf.constant(n, tf.int32), seed=tf.constant(s, tf.int32))
-            classes = out["classes"].numpy().astype(np.int32)
+            classes = out["categories" if self.latent else "classes"].numpy().astype(np.int32)
             yield SampleBatch(
                 images=out["images"].numpy(),
                 labels=classes if self.conditional else None,
                 classes=classes,
+                classes_are_labels=not self.latent,
             )
 
 

@@ -3,10 +3,15 @@
 Signatures:
   serving_default(noise float32 [N, z_dim] [, labels int32 [N]]) -> {images, classes}
   sample(num_samples int32 [], seed int32 []) -> {images, classes, noise}
+Latent-code models (cgpgan, infogan, elastic_infogan, gan_categorical):
+  serving_default(noise float32 [N, z_dim], categories int32 [N]) -> {images, categories}
+  sample(num_samples int32 [], seed int32 []) -> {images, categories, noise}
 
 `images` are float32 [N, H, W, C] in [-1, 1] (or [N, 2] for 2-D mixtures). `classes` is the given label for
 predefined-labeling models; for dynamic models the class the discriminator (or its auxiliary
 classifier) assigns to the sample in inference mode; -1 for models without classes (`gan`).
+`categories` are the codes c_f in [0, d_c); `sample` draws them from the run's final P(C), stored
+in the export as a constant (stratified: category k appears floor or ceil of N·P(k) times).
 The generator is exported in inference mode with standing batch-norm statistics, so one row's
 output does not depend on the other rows.
 
@@ -32,18 +37,83 @@ def next_version(model_dir: str) -> int:
     return max(versions, default=0) + 1
 
 
+def _latent_serving_functions(trainer):
+    """serving_default(noise, categories) and sample(num_samples, seed) of a latent-code model."""
+    from tf_amgan import data
+
+    G, z_dim, d_c = trainer.generator, trainer.config.z_dim, trainer.num_categories
+    # The final P(C) as a constant: the export must not change when the run continues.
+    prior = tf.constant(trainer.prior.probs().numpy(), tf.float32)
+
+    def generate(noise, categories):
+        categories = tf.cast(categories, tf.int32)
+        checks = _check_noise(noise, z_dim) + [
+            tf.debugging.assert_rank(categories, 1, message="categories must be int32 [N]"),
+            tf.debugging.assert_equal(
+                tf.shape(categories)[0],
+                tf.shape(noise)[0],
+                message="categories and noise need the same N",
+            ),
+            tf.debugging.assert_non_negative(categories, message="categories must be >= 0"),
+            tf.debugging.assert_less(
+                categories, d_c, message=f"categories must be < num_categories ({d_c})"
+            ),
+        ]
+        noise, categories = _after(checks, noise, categories)
+        images = G([noise, tf.one_hot(categories, d_c, dtype=noise.dtype)], training=False)
+        return {"images": tf.cast(images, tf.float32), "categories": categories}
+
+    signature = [
+        tf.TensorSpec([None, z_dim], tf.float32, name="noise"),
+        tf.TensorSpec([None], tf.int32, name="categories"),
+    ]
+
+    def sample(num_samples, seed):
+        (num_samples,) = _after(
+            [tf.debugging.assert_positive(num_samples, message="num_samples must be positive")],
+            num_samples,
+        )
+        seed2 = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
+        noise = tf.random.stateless_normal(tf.stack([num_samples, z_dim]), seed2)
+        categories = data.sample_labels(
+            seed2 + tf.constant([0, 1], tf.int64), num_samples, d_c, prior=prior, stratified=True
+        )
+        return {**generate(noise, categories), "noise": noise}
+
+    return generate, signature, sample
+
+
+def _check_noise(noise, z_dim) -> list:
+    return [
+        tf.debugging.assert_rank(noise, 2, message="noise must be float32 [N, z_dim]"),
+        tf.debugging.assert_equal(
+            tf.shape(noise)[1], z_dim, message=f"noise must have {z_dim} columns"
+        ),
+        tf.debugging.assert_all_finite(noise, "noise must be finite"),
+    ]
+
+
+def _after(checks, *tensors) -> list:
+    """`tensors`, available only once `checks` passed.
+
+    A graph does not order independent ops: without this, a bad input can fail inside G first,
+    with a shape error instead of the check's message.
+    """
+    with tf.control_dependencies([c for c in checks if c is not None]):
+        return [tf.identity(t) for t in tensors]
+
+
 def _serving_functions(trainer):
     """Builds the two endpoint functions around the trainer's (inference-mode) networks."""
+    sample_signature = [
+        tf.TensorSpec([], tf.int32, name="num_samples"),
+        tf.TensorSpec([], tf.int32, name="seed"),
+    ]
+    if trainer.latent:
+        return (*_latent_serving_functions(trainer), sample_signature)
     G, D, obj = trainer.generator, trainer.discriminator, trainer.objective
     num_classes, conditional, z_dim = trainer.num_classes, trainer.conditional, trainer.config.z_dim
     has_classes = obj.head_units > 1
-
-    def check_noise(noise):
-        tf.debugging.assert_rank(noise, 2, message="noise must be float32 [N, z_dim]")
-        tf.debugging.assert_equal(
-            tf.shape(noise)[1], z_dim, message=f"noise must have {z_dim} columns"
-        )
-        tf.debugging.assert_all_finite(noise, "noise must be finite")
 
     def classes_of(images):
         if not has_classes:
@@ -54,15 +124,19 @@ def _serving_functions(trainer):
     if conditional:
 
         def generate(noise, labels):
-            check_noise(noise)
             labels = tf.cast(labels, tf.int32)
-            tf.debugging.assert_equal(
-                tf.shape(labels)[0], tf.shape(noise)[0], message="labels and noise need the same N"
-            )
-            tf.debugging.assert_non_negative(labels, message="labels must be >= 0")
-            tf.debugging.assert_less(
-                labels, num_classes, message=f"labels must be < num_classes ({num_classes})"
-            )
+            checks = _check_noise(noise, z_dim) + [
+                tf.debugging.assert_equal(
+                    tf.shape(labels)[0],
+                    tf.shape(noise)[0],
+                    message="labels and noise need the same N",
+                ),
+                tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
+                tf.debugging.assert_less(
+                    labels, num_classes, message=f"labels must be < num_classes ({num_classes})"
+                ),
+            ]
+            noise, labels = _after(checks, noise, labels)
             images = G([noise, tf.one_hot(labels, num_classes)], training=False)
             return {"images": tf.cast(images, tf.float32), "classes": labels}
 
@@ -74,7 +148,7 @@ def _serving_functions(trainer):
     else:
 
         def generate(noise):
-            check_noise(noise)
+            (noise,) = _after(_check_noise(noise, z_dim), noise)
             images = tf.cast(G(noise, training=False), tf.float32)
             return {"images": images, "classes": classes_of(images)}
 
@@ -82,7 +156,10 @@ def _serving_functions(trainer):
         signature = [tf.TensorSpec([None, z_dim], tf.float32, name="noise")]
 
     def sample(num_samples, seed):
-        tf.debugging.assert_positive(num_samples, message="num_samples must be positive")
+        (num_samples,) = _after(
+            [tf.debugging.assert_positive(num_samples, message="num_samples must be positive")],
+            num_samples,
+        )
         seed2 = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
         noise = tf.random.stateless_normal(tf.stack([num_samples, z_dim]), seed2)
         if conditional:
@@ -98,10 +175,6 @@ def _serving_functions(trainer):
             out = generate(noise)
         return {**out, "noise": noise}
 
-    sample_signature = [
-        tf.TensorSpec([], tf.int32, name="num_samples"),
-        tf.TensorSpec([], tf.int32, name="seed"),
-    ]
     return serving_default, signature, sample, sample_signature
 
 
@@ -153,13 +226,16 @@ def _export(trainer, export_dir, model_dir, final, version, standing_stats_batch
         def input_fn():
             i = next(counter)
             z = trainer.fixed_noise(trainer.global_batch, index=1000 + i)
-            y = tf.random.stateless_uniform(
-                [trainer.global_batch],
-                [trainer.config.seed, 7919 + i],
-                0,
-                trainer.num_classes,
-                tf.int32,
-            )
+            if trainer.latent:  # the categories the export will see: drawn from P(C)
+                y = trainer.sample_categories(trainer.global_batch, index=7919 + i)
+            else:
+                y = tf.random.stateless_uniform(
+                    [trainer.global_batch],
+                    [trainer.config.seed, 7919 + i],
+                    0,
+                    trainer.num_classes,
+                    tf.int32,
+                )
             return trainer.generator_inputs(z, y)
 
         networks.set_standing_statistics(trainer.generator, input_fn, standing_stats_batches)
@@ -167,7 +243,7 @@ def _export(trainer, export_dir, model_dir, final, version, standing_stats_batch
     serving_default, signature, sample, sample_signature = _serving_functions(trainer)
     archive = keras.export.ExportArchive()
     archive.track(trainer.generator)
-    if trainer.objective.head_units > 1 and not trainer.conditional:
+    if trainer.objective.head_units > 1 and not (trainer.conditional or trainer.latent):
         archive.track(trainer.discriminator)
     archive.add_endpoint("serving_default", serving_default, input_signature=signature)
     archive.add_endpoint("sample", sample, input_signature=sample_signature)
