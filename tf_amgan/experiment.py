@@ -5,7 +5,8 @@ Run directory layout (`--output_dir`):
   metrics.jsonl        one JSON record per logged step (losses, D accuracies, learning rates, speed)
   checkpoints/         tf.train.CheckpointManager checkpoints (models, optimizers, step, RNG state)
   tensorboard/         TensorBoard scalars and sample grids
-  samples/             PNG sample grids (fixed noise; one row per class for class-aware models)
+  samples/             PNG sample grids (fixed noise; one row per class for class-aware models,
+                       one per category with P(C) > 1% for latent-code models)
   eval.jsonl           periodic evaluation results (when --eval_every > 0)
 """
 
@@ -298,7 +299,9 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     else:
         ncols = 10
         rows = min(trainer.num_classes, 10) if trainer.num_classes else 10
-        if trainer.objective.head_units == 1 or not trainer.num_classes:
+        if trainer.latent:
+            images, _ = category_rows(trainer, ncols)
+        elif trainer.objective.head_units == 1 or not trainer.num_classes:
             images = trainer.generate(
                 trainer.fixed_noise(rows * ncols),
                 tf.zeros([rows * ncols], tf.int32) if trainer.conditional else None,
@@ -317,6 +320,38 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
             img = array if array.ndim == 3 else array[..., None]
             tf.summary.image("samples", img[None], step=step)
     return path
+
+
+def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
+    """Sample grid of a latent-code model: one row per category with P(C) > 1% (P003 omits the
+    others; all categories if none is above), `ncols` samples each.
+
+    Every row uses the same fixed noise (column j = noise j), so rows differ only by the code.
+
+    Args:
+      trainer: a latent-code GANTrainer.
+      ncols: samples per row.
+      by_prior: order the rows by descending P(C) (default: by category index, which keeps
+        the rows of successive training grids comparable).
+
+    Returns:
+      (images `[rows * ncols, ...]` float32, the rows' categories as a list of ints).
+    """
+    import tensorflow as tf
+
+    from tf_amgan.selfsup import ACTIVE_THRESHOLD
+
+    if not trainer.latent:
+        raise ValueError(f"category_rows needs a latent-code model, not {trainer.config.model}")
+    probs = trainer.prior.probs().numpy()
+    rows = np.flatnonzero(probs > ACTIVE_THRESHOLD)
+    if rows.size == 0:  # d_c > 100 and a flat P(C)
+        rows = np.flatnonzero(probs > 0)
+    if by_prior:
+        rows = rows[np.argsort(-probs[rows], kind="stable")]
+    z = tf.tile(trainer.fixed_noise(ncols), [len(rows), 1])
+    categories = tf.constant(np.repeat(rows, ncols), tf.int32)
+    return trainer.generate(z, categories).numpy(), [int(k) for k in rows]
 
 
 def restore_run(run_dir: str):
