@@ -23,6 +23,8 @@ setup(
         "pillow>=10",
         # tf.summary.scalar/image live in the tensorboard package, which tensorflow-cpu does not pull.
         "tensorboard>=2.19",
+        # Study reports (training curves); headless Agg backend.
+        "matplotlib>=3.8",
     ],
     extras_require={
         "cpu": ["tensorflow-cpu>=2.21,<2.22"],

@@ -1,0 +1,610 @@
+"""The study report, made from results.json alone: Markdown tables, claim checks and PNG curves.
+
+    python -m tf_amgan.study --study=p001_table1 --scale=cpu --report_only
+
+rewrites <results_dir>/<study>/<scale>/report.md and figures/*.png from the committed JSON, so
+every number in the report is one that a run of the committed code wrote there.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+from tf_amgan.io_utils import atomic_write_bytes, atomic_write_text
+from tf_amgan.metrics.correlation import pearson_correlation
+from tf_amgan.study import specs
+
+# Metric key in the records -> (column title, lower is better).
+METRIC_TITLES = {
+    "is": ("IS", False),
+    "am": ("AM Score", True),
+    "acc": ("class accuracy", False),
+    "msssim_max": ("max MS-SSIM", True),
+    "fid": ("FID", True),
+    "precision": ("precision", False),
+    "recall": ("recall", False),
+    "nll": ("oracle NLL", True),
+    "mode_coverage": ("mode coverage", False),
+    "hq_fraction": ("high-quality share", False),
+    "am_v1": ("AM Score (P000)", False),
+}
+PAPER_METRIC = {"is": "is", "am": "am", "msssim": "msssim_max"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Aggregation.
+
+
+class Agg:
+    """mean / std (ddof 1) / n of one metric over the seeds of a group."""
+
+    def __init__(self, values):
+        self.values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+        self.n = len(self.values)
+        self.mean = float(np.mean(self.values)) if self.values else float("nan")
+        self.std = float(np.std(self.values, ddof=1)) if self.n > 1 else float("nan")
+
+    def fmt(self, digits: int = 3) -> str:
+        if not self.n:
+            return "–"
+        if self.n == 1:
+            return f"{self.mean:.{digits}f} (n=1)"
+        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f} (n={self.n})"
+
+
+def groups(results: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in results["records"]:
+        out[r["cell"]["group"]].append(r)
+    return dict(out)
+
+
+def group_key(record: dict) -> tuple[str, str, str, str]:
+    c = record["cell"]
+    return c["dataset_key"], c["model"], c["variant"], c["labeling"]
+
+
+def aggregate(results: dict) -> dict[tuple[str, str, str, str], dict[str, Agg]]:
+    """(dataset key, model, variant, labeling) -> metric -> Agg over seeds."""
+    table: dict = {}
+    for recs in groups(results).values():
+        keys = sorted({k for r in recs for k in r["final"]["metrics"]})
+        table[group_key(recs[0])] = {
+            k: Agg([r["final"]["metrics"].get(k) for r in recs]) for k in keys
+        }
+    return table
+
+
+def _model_title(model: str, variant: str) -> str:
+    name = specs.MODEL_NAMES.get(model, model)
+    return f"{name} [{variant}]" if variant else name
+
+
+def _rows(study: specs.Study, agg) -> list[tuple[str, str]]:
+    """(model, variant) in the study's order, as present in the results."""
+    seen = []
+    for model in study.models:
+        for variant, _ in study.variants:
+            key = (model, variant)
+            if any(k[1] == model and k[2] == variant for k in agg) and key not in seen:
+                seen.append(key)
+        if any(k[1] == model and k[2] == "" for k in agg) and (model, "") not in seen:
+            seen.append((model, ""))
+    return seen
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables.
+
+
+def paper_column(study: specs.Study, results: dict, dataset_key: str) -> str:
+    """Which paper data set a results column is compared with (the CPU twin -> the first one)."""
+    paper_keys = list(study.scales["paper"].flagfiles)
+    return dataset_key if dataset_key in paper_keys else paper_keys[0]
+
+
+def paper_table(study: specs.Study, results: dict, agg, metric: str) -> str:
+    paper = study.paper.get(metric, {})
+    ours_key = PAPER_METRIC.get(metric, metric)
+    title, lower = METRIC_TITLES[ours_key]
+    dkeys = list(dict.fromkeys(k[0] for k in agg))
+    header = ["model"]
+    for d in dkeys:
+        pd = paper_column(study, results, d)
+        for lab in study.labelings:
+            header += [f"{lab}: paper ({pd})", f"{lab}: ours ({d})"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for model, variant in _rows(study, agg):
+        row = [_model_title(model, variant)]
+        for d in dkeys:
+            pd = paper_column(study, results, d)
+            for lab in study.labelings:
+                pv = paper.get(model, {}).get(f"{pd}/{lab}")
+                row.append("–" if pv is None else f"{pv:g}")
+                a = agg.get((d, model, variant, lab), {}).get(ours_key)
+                row.append(a.fmt() if a is not None else "–")
+        lines.append("| " + " | ".join(row) + " |")
+    direction = "lower is better" if lower else "higher is better"
+    return f"**{title}** ({direction})\n\n" + "\n".join(lines) + "\n"
+
+
+def all_metrics_table(study: specs.Study, agg) -> str:
+    keys = [k for k in METRIC_TITLES if any(k in m for m in agg.values())]
+    header = ["data set", "model", "labeling"] + [METRIC_TITLES[k][0] for k in keys]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for d in dict.fromkeys(k[0] for k in agg):
+        for lab in study.labelings:
+            for model, variant in _rows(study, agg):
+                m = agg.get((d, model, variant, lab))
+                if m is None:
+                    continue
+                row = [d, _model_title(model, variant), lab]
+                row += [m[k].fmt() if k in m else "–" for k in keys]
+                lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# Claims: each returns (claim, verdict, evidence). Verdicts: "holds", "does not hold",
+# "holds within noise" (the means agree with the claim, but a gap is below one seed std),
+# "not testable" (cells missing).
+
+
+def _cmp(a: Agg | None, b: Agg | None, lower: bool) -> tuple[str, float]:
+    """Is a better than b? -> (verdict, gap in the 'better' direction)."""
+    if a is None or b is None or not a.n or not b.n:
+        return "not testable", float("nan")
+    gap = (b.mean - a.mean) if lower else (a.mean - b.mean)
+    noise = np.nanmax([a.std, b.std, 0.0])
+    if gap <= 0:
+        return "does not hold", gap
+    return ("holds within noise" if gap < noise else "holds"), gap
+
+
+def _combine(verdicts: list[str]) -> str:
+    if not verdicts or "not testable" in verdicts:
+        return "not testable"
+    if "does not hold" in verdicts:
+        return "does not hold"
+    if "holds within noise" in verdicts:
+        return "holds within noise"
+    return "holds"
+
+
+def _metric(agg, d, model, lab, key):
+    return agg.get((d, model, "", lab), {}).get(key)
+
+
+def _best_claim(agg, d, labs, key, model, lower, label):
+    verdicts, parts = [], []
+    for lab in labs:
+        cells = {m: _metric(agg, d, m, lab, key) for (dd, m, v, ll) in agg if dd == d and ll == lab}
+        mine = cells.get(model)
+        rivals = {m: a for m, a in cells.items() if m != model and a is not None}
+        if mine is None or not rivals:
+            verdicts.append("not testable")
+            continue
+        best_rival = (min if lower else max)(rivals, key=lambda m: rivals[m].mean)
+        v, gap = _cmp(mine, rivals[best_rival], lower)
+        verdicts.append(v)
+        parts.append(f"{lab}: {specs.MODEL_NAMES[model]} {mine.mean:.3f} vs best other "
+                     f"{specs.MODEL_NAMES.get(best_rival, best_rival)} "
+                     f"{rivals[best_rival].mean:.3f}")  # fmt: skip
+    return label, _combine(verdicts), "; ".join(parts)
+
+
+def _pair_claim(agg, d, labs, key, a, b, lower, label):
+    verdicts, parts = [], []
+    for lab in labs:
+        x, y = _metric(agg, d, a, lab, key), _metric(agg, d, b, lab, key)
+        v, _ = _cmp(x, y, lower)
+        verdicts.append(v)
+        if x is not None and y is not None:
+            parts.append(f"{lab}: {specs.MODEL_NAMES[a]} {x.fmt()} vs {specs.MODEL_NAMES[b]} "
+                         f"{y.fmt()}")  # fmt: skip
+    return label, _combine(verdicts), "; ".join(parts)
+
+
+def kendall_tau(a: list[float], b: list[float]) -> float:
+    n, s = len(a), 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            s += np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])
+    return float(s / (n * (n - 1) / 2)) if n > 1 else float("nan")
+
+
+def claims_p001_table1(study, results, agg) -> list[tuple[str, str, str]]:
+    out = []
+    for d in dict.fromkeys(k[0] for k in agg):
+        labs = [lab for lab in study.labelings if any(k[0] == d and k[3] == lab for k in agg)]
+        out.append(
+            _best_claim(
+                agg,
+                d,
+                labs,
+                "is",
+                "amgan",
+                False,
+                "AM-GAN has the highest IS in every column (X-4)",
+            )
+        )
+        out.append(
+            _best_claim(
+                agg,
+                d,
+                labs,
+                "am",
+                "amgan",
+                True,
+                "AM-GAN has the lowest AM Score in every column (X-4)",
+            )
+        )
+        out.append(
+            _pair_claim(
+                agg,
+                d,
+                labs,
+                "is",
+                "acgan_plus",
+                "acgan_star",
+                False,
+                "AC-GAN*+ beats AC-GAN* on IS in every column (X-4)",
+            )
+        )
+        out.append(
+            _pair_claim(
+                agg,
+                d,
+                labs,
+                "am",
+                "acgan_plus",
+                "acgan_star",
+                True,
+                "AC-GAN*+ beats AC-GAN* on AM Score (X-4; CIFAR-10 columns)",
+            )
+        )
+        out.append(
+            _pair_claim(
+                agg,
+                d,
+                labs,
+                "is",
+                "acgan_star",
+                "gan",
+                False,
+                "AC-GAN* improves over GAN on IS (X-4)",
+            )
+        )
+        out.append(
+            _best_claim(
+                agg,
+                d,
+                ["dynamic"],
+                "msssim_max",
+                "acgan_star",
+                False,
+                "AC-GAN* has the highest max MS-SSIM (intra-class collapse) in "
+                "the dynamic setting (X-5: 0.61)",
+            )
+        )
+        # IS lower in the predefined setting for AC-GAN*+, LabelGAN, AM-GAN.
+        verdicts, parts = [], []
+        for m in ("acgan_plus", "labelgan", "amgan"):
+            dyn, pre = _metric(agg, d, m, "dynamic", "is"), _metric(agg, d, m, "predefined", "is")
+            v, _ = _cmp(dyn, pre, False)
+            verdicts.append(v)
+            if dyn is not None and pre is not None:
+                parts.append(f"{specs.MODEL_NAMES[m]} {dyn.mean:.3f} vs {pre.mean:.3f}")
+        out.append(("IS is lower with predefined than with dynamic labeling for AC-GAN*+, "
+                    "LabelGAN and AM-GAN (X-4)", _combine(verdicts), "; ".join(parts)))  # fmt: skip
+        for lab in labs:
+            models = [m for m in study.models if _metric(agg, d, m, lab, "is") is not None]
+            pd = paper_column(study, results, d)
+            paper = [study.paper["is"].get(m, {}).get(f"{pd}/{lab}") for m in models]
+            if len(models) < 2 or None in paper:
+                continue
+            ours = [_metric(agg, d, m, lab, "is").mean for m in models]
+            tau = kendall_tau(paper, ours)
+            order = " > ".join(
+                specs.MODEL_NAMES[m]
+                for m in sorted(models, key=lambda m: -_metric(agg, d, m, lab, "is").mean)
+            )
+            out.append((f"IS ranking of the six models matches the paper's ({lab})",
+                        "holds" if tau == 1.0 else ("partly" if tau > 0 else "does not hold"),
+                        f"Kendall tau {tau:.2f}; ours: {order}"))  # fmt: skip
+    return out
+
+
+def claims_generic(study, results, agg) -> list[tuple[str, str, str]]:
+    return []
+
+
+# ----------------------------------------------------------------------------------------------
+# Synthetic (ring) sections.
+
+
+def first_full_coverage(curve: list[dict], modes: int) -> int | None:
+    for r in curve:
+        if r.get("modes_covered") is not None and r["modes_covered"] >= modes:
+            return int(r["step"])
+    return None
+
+
+def ring_table(study, results, agg) -> str:
+    keys = ["nll", "mode_coverage", "hq_fraction", "is", "am", "am_v1"]
+    header = ["model"] + [METRIC_TITLES[k][0] for k in keys] + ["first step with 8/8 modes"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    by_group = groups(results)
+    for model, variant in _rows(study, agg):
+        m = agg.get(("ring8", model, variant, "dynamic"))
+        if m is None:
+            continue
+        recs = next(v for v in by_group.values() if group_key(v[0])[1:3] == (model, variant))
+        firsts = [first_full_coverage(r["curves"]["eval"], 8) for r in recs]
+        shown = ", ".join("never" if f is None else str(f) for f in firsts)
+        row = [_model_title(model, variant)] + [m[k].fmt(3) if k in m else "–" for k in keys]
+        lines.append("| " + " | ".join(row + [shown]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def correlation_rows(results) -> list[tuple[str, int, dict[str, float]]]:
+    """(scope, points, {metric: r}) for pooled and per-model checkpoints (P000 B.4)."""
+    metrics = {"is": lambda r: r["is"], "am_v1": lambda r: r["am_v1"],
+               "-am (P001)": lambda r: -r["am"]}  # fmt: skip
+    scopes: dict[str, list[dict]] = defaultdict(list)
+    for rec in results["records"]:
+        for point in rec["curves"]["eval"]:
+            if all(point.get(k) is not None for k in ("nll", "is", "am_v1", "am")):
+                scopes["all models"].append(point)
+                scopes[specs.MODEL_NAMES.get(rec["cell"]["model"], rec["cell"]["model"])].append(
+                    point
+                )
+    out = []
+    for scope, points in scopes.items():
+        neg_nll = [-p["nll"] for p in points]
+        neg_log_nll = [-math.log(max(p["nll"], 1e-12)) if p["nll"] > 0 else None for p in points]
+        row = {}
+        for name, fn in metrics.items():
+            vals = [fn(p) for p in points]
+            row[name] = _safe_r(vals, neg_nll)
+            if None not in neg_log_nll:
+                row[name + " vs -log NLL"] = _safe_r(vals, neg_log_nll)
+        out.append((scope, len(points), row))
+    return out
+
+
+def _safe_r(x, y) -> float:
+    try:
+        return pearson_correlation(x, y)
+    except ValueError:
+        return float("nan")
+
+
+# ----------------------------------------------------------------------------------------------
+# Figures.
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save_fig(fig, path: str) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _mean_curve(records: list[dict], source: str, key: str):
+    """Mean / min / max over seeds at the steps all seeds share."""
+    series = []
+    for r in records:
+        pts = {p["step"]: p.get(key) for p in r["curves"][source] if p.get(key) is not None}
+        series.append(pts)
+    steps = sorted(set.intersection(*(set(s) for s in series))) if series else []
+    if not steps:
+        return None
+    vals = np.array([[s[t] for t in steps] for s in series], np.float64)
+    return np.array(steps), vals.mean(0), vals.min(0), vals.max(0)
+
+
+def curves_figure(path: str, results: dict, panels: list[tuple[str, str, str, bool]], title: str,
+                  select: Callable[[dict], bool] = lambda r: True) -> bool:  # fmt: skip
+    """One PNG: a panel per (source, key, label, log-scale), one line per group (seed mean)."""
+    plt = _plt()
+    by_group = {g: [r for r in recs if select(r)] for g, recs in groups(results).items()}
+    by_group = {g: v for g, v in by_group.items() if v}
+    if not by_group:
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    for ax, (source, key, label, log) in zip(axes[0], panels, strict=True):
+        for recs in by_group.values():
+            c = recs[0]["cell"]
+            curve = _mean_curve(recs, source, key)
+            if curve is None:
+                continue
+            steps, mean, lo, hi = curve
+            line = ax.plot(steps, mean, label=_model_title(c["model"], c["variant"]), lw=1.4)[0]
+            if len(recs) > 1:
+                ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+        ax.set_xlabel("step")
+        ax.set_title(label, fontsize=10)
+        if log:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=10)
+    _save_fig(fig, path)
+    plt.close(fig)
+    return True
+
+
+def correlation_figure(path: str, results: dict) -> bool:
+    plt = _plt()
+    pts = [(p["nll"], p["is"], p["am_v1"]) for r in results["records"] for p in r["curves"]["eval"]
+           if all(p.get(k) is not None for k in ("nll", "is", "am_v1"))]  # fmt: skip
+    if len(pts) < 2:
+        return False
+    nll, is_, am = (np.array(v) for v in zip(*pts, strict=True))
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    for ax, vals, name in ((axes[0], is_, "IS"), (axes[1], am, "AM Score (P000)")):
+        ax.scatter(-nll, vals, s=6, alpha=0.5)
+        ax.set_xscale("symlog")
+        ax.set_xlabel("negative oracle NLL (symlog)")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    fig.suptitle("P000 B.4: metric vs negative oracle NLL, every evaluated checkpoint", fontsize=10)
+    _save_fig(fig, path)
+    plt.close(fig)
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# The report.
+
+CLAIMS = {"p001_table1": claims_p001_table1}
+
+
+def _settings_section(results: dict) -> str:
+    s = results["settings"]
+    cls = s.get("classifier") or {}
+    lines = [
+        f"- Scale: **{results['scale']}**: {results['scale_description']}.",
+        f"- Cells: {len(results['records'])} of {results['grid_cells']} finished; seeds per "
+        f"cell: {s['seeds']}"
+        + (
+            f" (predefined labeling: {s['predefined_seeds']})"
+            if s["predefined_seeds"] is not None and s["predefined_seeds"] != s["seeds"]
+            else ""
+        )
+        + ". Every finished seed is reported; none is dropped.",
+        f"- Final evaluation: {s['final_samples']} samples per run, the same evaluation noise "
+        "(seed 0) for every run.",
+    ]
+    if cls:
+        lines.append(f"- Evaluation classifier: {cls.get('arch')} trained on {cls.get('dataset')} "
+                     f"(seed {cls.get('seed')}, test accuracy {cls.get('test_accuracy')}); IS, "
+                     "AM Score and FID use it, not the ImageNet Inception network, so absolute "
+                     "values are not comparable with the papers' (orderings are).")  # fmt: skip
+    if s.get("train_steps_override"):
+        lines.append(f"- Training steps overridden to {s['train_steps_override']} (smoke run).")
+    steps = sorted({r["train"]["steps"] for r in results["records"]})
+    times = [
+        r["train"]["mean_step_time"] for r in results["records"] if r["train"]["mean_step_time"]
+    ]
+    if steps:
+        lines.append(f"- Training steps per run: {', '.join(map(str, steps))}; mean step time "
+                     f"{np.mean(times):.4f} s on this machine." if times else "")  # fmt: skip
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def build(results: dict, out_dir: str) -> str:
+    """Writes figures/*.png under out_dir and returns the report's Markdown."""
+    study = specs.get(results["study"])
+    agg = aggregate(results)
+    fig_dir = os.path.join(out_dir, "figures")
+    md = [
+        f"# {study.title}\n",
+        f"Made by `python -m tf_amgan.study --study={study.name} --scale={results['scale']} "
+        "--report_only` from `results.json` in this folder (one record per run, written by "
+        "the runs themselves).\n",  # fmt: skip
+        "## Set-up\n",
+        _settings_section(results),
+    ]
+    if not results["records"]:
+        md.append("\nNo finished runs yet.\n")
+        return "\n".join(md)
+    if study.kind == "image":
+        md.append("## Paper tables, paper value beside ours (mean ± std over seeds)\n")
+        for metric in ("is", "am", "msssim"):
+            if metric in study.paper:
+                md.append(paper_table(study, results, agg, metric))
+        md.append("## Every final metric\n")
+        md.append(all_metrics_table(study, agg))
+        claims = CLAIMS.get(study.name, claims_generic)(study, results, agg)
+        if claims:
+            md.append("## Do the papers' claims hold at this scale?\n")
+            md.append("| claim | verdict | our numbers |\n|---|---|---|")
+            md += [f"| {c} | **{v}** | {e} |" for c, v, e in claims]
+            md.append("\n'holds within noise': the means agree with the claim but the gap is "
+                      "smaller than the larger seed std of the two.\n")  # fmt: skip
+        md.append("## Training curves\n")
+        for lab in study.labelings:
+            name = f"curves_{lab}.png"
+            panels = [
+                ("eval", "is", "IS (periodic, 5k samples)", False),
+                ("eval", "am", "AM Score (periodic)", True),
+                ("train", "d_loss", "D loss", False),
+                ("train", "g_loss", "G loss", False),
+            ]
+            if curves_figure(os.path.join(fig_dir, name), results, panels,
+                             f"{study.name}: {lab} labeling (mean over seeds, band = min-max)",
+                             lambda r, lab=lab: r["cell"]["labeling"] == lab):  # fmt: skip
+                md.append(f"![{lab}](figures/{name})\n")
+    else:
+        md.append("## App. A: the 8-Gaussian ring, final values (mean ± std over seeds)\n")
+        md.append(ring_table(study, results, agg))
+        md.append(
+            'P000 gives no numbers for the ring, only that "(S)AM-GAN can quickly and '
+            "evenly separate to each mode nicely in the early stage of the training, and "
+            "finally converge well\". 'High-quality share': samples within 3 std of a mode.\n"
+        )
+        name = "curves_ring8.png"
+        panels = [("eval", "nll", "oracle NLL (log)", True),
+                  ("eval", "mode_coverage", "mode coverage", False),
+                  ("eval", "hq_fraction", "high-quality share", False),
+                  ("train", "d_loss", "D loss", False)]  # fmt: skip
+        if curves_figure(os.path.join(fig_dir, name), results, panels,
+                         "ring8 over training (mean over seeds, band = min-max)"):  # fmt: skip
+            md.append(f"![ring8 curves](figures/{name})\n")
+        md.append("## App. B.4: correlation with the negative oracle NLL over checkpoints\n")
+        rows = correlation_rows(results)
+        paper = study.paper.get("correlation", {})
+        cols = list(rows[0][2]) if rows else []
+        md.append("| checkpoints of | points | " + " | ".join(f"r({c})" for c in cols) + " |")
+        md.append("|---|---|" + "---|" * len(cols))
+        md.append("| P000 Fig. 7 | – | " + " | ".join(
+            f"{paper[c]:g}" if c in paper else "–" for c in cols) + " |")  # fmt: skip
+        for scope, n, row in rows:
+            md.append(f"| {scope} | {n} | " + " | ".join(
+                "–" if math.isnan(row[c]) else f"{row[c]:.3f}" for c in cols) + " |")  # fmt: skip
+        md.append("\nIS and both AM Scores use the exact mixture posterior p(k | x) as the toy "
+                  "classifier (the Bayes-optimal one; P000 trained one). 'vs -log NLL' is an "
+                  "extra column: the oracle NLL spans several decades over training, so its "
+                  "linear correlation is dominated by the worst checkpoints.\n")  # fmt: skip
+        pooled = next((r for s, _, r in rows if s == "all models"), None)
+        if pooled:
+            holds = pooled["am_v1"] > pooled["is"]
+            md.append(f"Claim (P000 B.4): the AM Score correlates with the negative oracle NLL "
+                      f"better than the IS does (0.977 vs 0.926). Ours, all checkpoints: "
+                      f"{pooled['am_v1']:.3f} vs {pooled['is']:.3f}: "
+                      f"**{'holds' if holds else 'does not hold'}**.\n")  # fmt: skip
+        if correlation_figure(os.path.join(fig_dir, "correlation.png"), results):
+            md.append("![correlation](figures/correlation.png)\n")
+    samples = [r for r in results["records"] if r.get("samples_png")]
+    if samples:
+        md.append("## Samples (seed 0, final step)\n")
+        for r in samples:
+            c = r["cell"]
+            md.append(f"- {_model_title(c['model'], c['variant'])}, {c['labeling']}: "
+                      f"![{c['name']}]({r['samples_png']})")  # fmt: skip
+        md.append("")
+    return "\n".join(md) + "\n"
+
+
+def write(results: dict, out_dir: str) -> str:
+    """Builds the report and writes report.md atomically; returns its path."""
+    text = build(results, out_dir)
+    path = os.path.join(out_dir, "report.md")
+    atomic_write_text(path, text)
+    return path
