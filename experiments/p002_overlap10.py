@@ -2,8 +2,8 @@
 
     python experiments/p002_overlap10.py [--flagfiles=...] [--out=results/p002_overlap10]
 
-Trains each flagfile with the ordinary engine (resuming / re-evaluating existing run directories),
-draws 20,000 samples per generator and writes to --out:
+Trains each flagfile with the ordinary engine (tf_amgan.runreport.run_sweep: resuming /
+re-evaluating existing run directories), draws 20,000 samples per generator and writes to --out:
   histograms.png   2-D histograms over P002's plotting box (0, 4) x (-1, 5): the data, then one
                    panel per model (each panel scaled to its own maximum)
   table.md / results.json
@@ -17,7 +17,6 @@ draws 20,000 samples per generator and writes to --out:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -77,81 +76,49 @@ def panels_png(path: str, panels: list[np.ndarray], titles: list[str]) -> None:
 
 
 def main(argv=None) -> int:
-    import tensorflow as tf
-
     from tf_amgan import config as config_lib
-    from tf_amgan import data, distribute, experiment
-    from tf_amgan import trainer as trainer_lib
+    from tf_amgan import data, runreport
     from tf_amgan.metrics import mode_coverage
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--flagfiles", default=",".join(RUNS))
-    parser.add_argument("--out", default="results/p002_overlap10")
-    parser.add_argument("--train_steps", type=int, default=None)
-    parser.add_argument("--runs_dir", default=None)
+    runreport.add_arguments(parser, RUNS, "results/p002_overlap10")
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
 
-    mixture = None
-    panels, titles, rows = [], [], []
-    for path in [p for p in args.flagfiles.split(",") if p]:
-        overrides = {"progress": False}
-        name = os.path.splitext(os.path.basename(path))[0]
-        if args.train_steps is not None:
-            overrides["train_steps"] = args.train_steps
-        if args.runs_dir is not None:
-            overrides["output_dir"] = os.path.join(args.runs_dir, name)
-        full = path if os.path.isabs(path) else os.path.join(ROOT, path)
-        cfg = config_lib.Config.from_flagfile(full, **overrides)
-        result = experiment.run(cfg, log=print)
-        if result.status != "completed":
-            raise RuntimeError(f"{name}: training {result.status}")
-        info = data.get_info(cfg.dataset, **cfg.data_options)
-        trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
-        latest = tf.train.latest_checkpoint(os.path.join(cfg.output_dir, "checkpoints"))
-        trainer.checkpoint.restore(latest).assert_existing_objects_matched()
-        if mixture is None:
-            mixture = data.get_mixture(cfg.dataset, **cfg.data_options)
-            real, _ = mixture.sample(NUM_SAMPLES, seed=cfg.seed)
-            panels.append(histogram(real))
-            titles.append("data")
-            rows.append(
-                {
-                    "run": "data",
-                    "mode_emphasis": mode_emphasis(real, mixture.means),
-                    **_coverage(mode_coverage, real, mixture),
-                }  # fmt: skip
-            )
+    # The data row and panel come from the first flagfile's data set (all use overlap10).
+    cfg0 = config_lib.Config.from_flagfile(runreport.flagfile_paths(args, ROOT)[0])
+    mixture = data.get_mixture(cfg0.dataset, **cfg0.data_options)
+    real, _ = mixture.sample(NUM_SAMPLES, seed=cfg0.seed if args.seed is None else args.seed)
+    panels, titles = [histogram(real)], ["data"]
+    data_row = {"run": "data", "mode_emphasis": mode_emphasis(real, mixture.means),
+                **_coverage(mode_coverage, real, mixture)}  # fmt: skip
+
+    def report(run) -> dict:
+        import tensorflow as tf
+
+        cfg, trainer = run.config, run.trainer
+        if (cfg.dataset, cfg.data_options) != (cfg0.dataset, cfg0.data_options):
+            raise ValueError(f"{run.name}: its data set differs from the first flagfile's")
         labels = None
         if trainer.conditional:
             labels = tf.random.stateless_uniform([NUM_SAMPLES], [cfg.seed, 1], 0, 10, tf.int32)
         fake = trainer.generate(trainer.fixed_noise(NUM_SAMPLES), labels).numpy()
         panels.append(histogram(fake))
         titles.append(f"{cfg.model} ({cfg.train_steps} steps)")
-        rows.append(
-            {
-                "run": name,
-                "model": cfg.model,
-                "mode_emphasis": mode_emphasis(fake, mixture.means),
-                **_coverage(mode_coverage, fake, mixture),
-            }  # fmt: skip
-        )
-    panels_png(os.path.join(args.out, "histograms.png"), panels, titles)
-    lines = [
-        "| run | mode emphasis (mean/midpoint density) | modes covered | high-quality share |",
-        "|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['run']} | {r['mode_emphasis']:.3f} | {r['covered']} | {r['high_quality']:.3f} |"
-        )
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(args.out, "table.md"), "w", encoding="utf-8") as f:
-        f.write(text)
-    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(rows, f, indent=2)
-    print(text)
+        panels_png(os.path.join(args.out, "histograms.png"), panels, titles)
+        return {"run": run.name, "model": cfg.model, "train_steps": cfg.train_steps,
+                "seconds": run.seconds, "mode_emphasis": mode_emphasis(fake, mixture.means),
+                **_coverage(mode_coverage, fake, mixture)}  # fmt: skip
+
+    runreport.run_sweep(args, report, table, root=ROOT, leading_rows=[data_row], run_json=False)
     return 0
+
+
+def table(rows: list[dict]) -> str:
+    from tf_amgan.runreport import markdown_table
+
+    header = ["run", "mode emphasis (mean/midpoint density)", "modes covered", "high-quality share"]
+    return markdown_table(header, [[r["run"], f"{r['mode_emphasis']:.3f}", r["covered"],
+                                    f"{r['high_quality']:.3f}"] for r in rows])  # fmt: skip
 
 
 def _coverage(mode_coverage, points, mixture) -> dict:
