@@ -16,7 +16,9 @@ run:
                features of the --classifier network (P003 uses Inception; so do we when
                --inception_weights is given)
 and table.md / results.json for the sweep. Without --classifier FID / precision / recall are not
-computed (null in the JSON, "-" in the table).
+computed (null in the JSON, "-" in the table). With the defaults (32k / 32k / 10k) and the
+Fashion-MNIST CNN the evaluation takes about 1 minute per run on 2 busy CPU cores (the real
+features are cached next to the classifier after the first run).
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ class Run:
       config: the Config it was trained with (flagfile + command-line overrides).
       trainer: tf_amgan.trainer.GANTrainer holding the checkpoint's weights.
       source: tf_amgan.evaluation.TrainerSource of that trainer (for evaluation.evaluate).
-      seconds: wall time of the training call (0 when the run was already finished).
+      seconds: wall time of this invocation's experiment.run call (for a run that was already
+        finished: only its final bookkeeping, not the training time).
     """
 
     name: str
