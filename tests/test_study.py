@@ -123,6 +123,7 @@ def test_synthetic_study_runs_skips_resumes_and_reports(tmp_path, tiny_ring_stud
     text = open(path, encoding="utf-8").read()
     assert "| GAN | " in text and "| AM-GAN | " in text
     assert "App. B.4" in text and "| all models | 16 |" in text
+    assert "AM-GAN covers more modes early in training" in text
     assert os.path.isfile(os.path.join(out, "figures", "curves_ring8.png"))
     assert os.path.isfile(os.path.join(out, "figures", "correlation.png"))
     # --report_only makes the same report from results.json alone.
@@ -226,6 +227,29 @@ def test_claim_verdicts_follow_the_numbers():
     assert report.Agg([1.0]).fmt() == "1.000 (n=1)"
     assert report.Agg([1.0, 3.0]).fmt(1) == "2.0 ± 1.4 (n=2)"
     assert report.Agg([None, float("nan")]).fmt() == "–"
+
+
+def test_ring_claims_use_early_coverage_and_final_nll():
+    def rec(model, seed, coverage, nll):
+        r = _record(model, "dynamic", seed, nll=nll)
+        r["cell"]["dataset_key"] = "ring8"
+        r["curves"]["eval"] = [{"step": s, "mode_coverage": c}
+                               for s, c in zip((100, 200, 300, 400, 500, 600), coverage)]  # fmt: skip
+        return r
+
+    recs = [
+        rec("amgan", 0, (0.5, 0.75, 0.2, 0.2, 0.2, 0.2), 100.0),  # early mean 0.625
+        rec("samgan", 0, (0.1, 0.1, 1, 1, 1, 1), 50.0),
+        rec("labelgan", 0, (0.25, 0.25, 1, 1, 1, 1), 200.0),
+        rec("gan", 0, (0.5, 0.5, 1, 1, 1, 1), 75.0),
+    ]
+    results = {**_results(recs), "study": "p000_ring8"}
+    claims = report.claims_ring(specs.get("p000_ring8"), results, report.aggregate(results))
+    verdicts = [v for _, v, _ in claims]
+    assert claims[0][0].startswith("AM-GAN covers more modes early")
+    # AM-GAN: early 0.625 > 0.25, 0.5 (holds); NLL 100 < 200 but > 75 (does not hold).
+    # SAM-GAN: early 0.1 loses; NLL 50 beats both.
+    assert verdicts == ["holds", "does not hold", "does not hold", "holds"]
 
 
 def test_cli_errors_exit_2(tmp_path, capsys):
