@@ -276,3 +276,20 @@ def test_interrupted_study_exits_128_plus_signal(monkeypatch, capsys):
     monkeypatch.setattr(runner, "run_study", interrupted)
     assert cli.main(["--study=p000_ring8"]) == 143
     assert "resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "results_json",
+    sorted(glob.glob(os.path.join(ROOT, "results", "*", "*", "results.json"))),
+    ids=lambda p: os.path.relpath(os.path.dirname(p), os.path.join(ROOT, "results")),
+)
+def test_committed_reports_are_made_from_their_results_json(results_json, tmp_path):
+    with open(results_json, encoding="utf-8") as f:
+        results = json.load(f)
+    committed = open(os.path.join(os.path.dirname(results_json), "report.md"), encoding="utf-8")
+    assert report.build(results, str(tmp_path)) == committed.read()
+    # Every record is one run of the grid, with its own file next to results.json.
+    for rec in results["records"]:
+        path = os.path.join(os.path.dirname(results_json), "runs", rec["cell"]["name"] + ".json")
+        with open(path, encoding="utf-8") as f:
+            assert json.load(f) == rec

@@ -21,7 +21,7 @@ from typing import Any
 
 from tf_amgan import config as config_lib
 from tf_amgan.io_utils import atomic_write_bytes, atomic_write_json
-from tf_amgan.study import specs
+from tf_amgan.study import report, specs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_FORMAT = "tf_amgan.study.record/1"
@@ -313,7 +313,9 @@ def run_study(settings: Settings, log=print) -> dict:
         if cell.seed == 0:
             record["samples_png"] = _copy_samples(cfg, out_dir, cell)
         atomic_write_json(path, record)
-        atomic_write_json(os.path.join(out_dir, "results.json"), collect(settings, study, cells))
+        partial = collect(settings, study, cells)
+        atomic_write_json(os.path.join(out_dir, "results.json"), partial)
+        report.write(partial, out_dir)  # a grid in progress has an up-to-date report too
         elapsed = time.perf_counter() - started
         eta = elapsed / (i + 1) * (len(todo) - i - 1)
         shown = {k: record["final"]["metrics"].get(k) for k in _headline(study)}
