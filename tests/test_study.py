@@ -161,6 +161,7 @@ def test_image_study_end_to_end(tmp_path, monkeypatch, classifier_dir):
                                results_dir=str(tmp_path / "res"), classifier=classifier_dir,
                                only=("amgan", "acgan-star_dynamic", "gan_dynamic"))  # fmt: skip
     results = runner.run_study(settings, log=lambda m: None)
+    assert results["grid_cells"] == 6  # --only runs part of the grid; results.json keeps it all
     assert [r["cell"]["name"] for r in results["records"]] == [
         "fashion-mnist_gan_dynamic_s0", "fashion-mnist_acgan-star_dynamic_s0",
         "fashion-mnist_amgan_dynamic_s0", "fashion-mnist_amgan_predefined_s0"]  # fmt: skip
@@ -234,7 +235,7 @@ def test_ring_claims_use_early_coverage_and_final_nll():
         r = _record(model, "dynamic", seed, nll=nll)
         r["cell"]["dataset_key"] = "ring8"
         r["curves"]["eval"] = [{"step": s, "mode_coverage": c}
-                               for s, c in zip((100, 200, 300, 400, 500, 600), coverage)]  # fmt: skip
+                               for s, c in zip((100, 200, 300, 400, 500, 600), coverage, strict=True)]  # fmt: skip
         return r
 
     recs = [

@@ -284,7 +284,7 @@ def collect(settings: Settings, study: specs.Study, cells: list[specs.Cell]) -> 
 def run_study(settings: Settings, log=print) -> dict:
     """Runs every missing cell of the grid; returns the results.json content (also written)."""
     study = specs.get(settings.study)
-    cells = study.cells(settings.scale, settings.seeds, settings.predefined_seeds)
+    cells = grid = study.cells(settings.scale, settings.seeds, settings.predefined_seeds)
     if settings.only:
         cells = [c for c in cells if any(s in c.name for s in settings.only)]
         if not cells:
@@ -313,7 +313,7 @@ def run_study(settings: Settings, log=print) -> dict:
         if cell.seed == 0:
             record["samples_png"] = _copy_samples(cfg, out_dir, cell)
         atomic_write_json(path, record)
-        partial = collect(settings, study, cells)
+        partial = collect(settings, study, grid)  # the whole grid: --only runs add to it
         atomic_write_json(os.path.join(out_dir, "results.json"), partial)
         report.write(partial, out_dir)  # a grid in progress has an up-to-date report too
         elapsed = time.perf_counter() - started
@@ -322,7 +322,7 @@ def run_study(settings: Settings, log=print) -> dict:
         shown = ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if v is not None)
         log(f"[{i + 1}/{len(todo)}] {cell.name}: {shown} ({time.perf_counter() - t0:.0f} s; "
             f"ETA {eta / 60:.0f} min)")  # fmt: skip
-    results = collect(settings, study, cells)
+    results = collect(settings, study, grid)
     atomic_write_json(os.path.join(out_dir, "results.json"), results)
     return results
 
