@@ -233,7 +233,9 @@ def test_ema_generator(tmp_path):
 
 
 def test_periodic_evaluation_logs_eval_jsonl(tmp_path):
-    cfg = toy_config(tmp_path, train_steps=4, eval_every=2, eval_samples=200, eval_metrics=("nll", "modes", "am"))
+    cfg = toy_config(
+        tmp_path, train_steps=4, eval_every=2, eval_samples=200, eval_metrics=("nll", "modes", "am")
+    )
     experiment.run(cfg, log=lambda *a: None)
     records = [json.loads(x) for x in open(os.path.join(cfg.output_dir, "eval.jsonl"))]
     assert [r["step"] for r in records] == [2, 4]

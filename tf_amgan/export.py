@@ -47,18 +47,11 @@ def _latent_serving_functions(trainer):
 
     def generate(noise, categories):
         categories = tf.cast(categories, tf.int32)
-        checks = _check_noise(noise, z_dim) + [
-            tf.debugging.assert_rank(categories, 1, message="categories must be int32 [N]"),
-            tf.debugging.assert_equal(
-                tf.shape(categories)[0],
-                tf.shape(noise)[0],
-                message="categories and noise need the same N",
-            ),
-            tf.debugging.assert_non_negative(categories, message="categories must be >= 0"),
-            tf.debugging.assert_less(
-                categories, d_c, message=f"categories must be < num_categories ({d_c})"
-            ),
-        ]
+        checks = (
+            _check_noise(noise, z_dim)
+            + [tf.debugging.assert_rank(categories, 1, message="categories must be int32 [N]")]
+            + _check_indices(categories, noise, d_c, "categories", "num_categories")
+        )
         noise, categories = _after(checks, noise, categories)
         images = G([noise, tf.one_hot(categories, d_c, dtype=noise.dtype)], training=False)
         return {"images": tf.cast(images, tf.float32), "categories": categories}
@@ -90,6 +83,17 @@ def _check_noise(noise, z_dim) -> list:
             tf.shape(noise)[1], z_dim, message=f"noise must have {z_dim} columns"
         ),
         tf.debugging.assert_all_finite(noise, "noise must be finite"),
+    ]
+
+
+def _check_indices(values, noise, upper: int, name: str, upper_name: str) -> list:
+    """Labels / categories: one per noise row, in [0, upper)."""
+    return [
+        tf.debugging.assert_equal(
+            tf.shape(values)[0], tf.shape(noise)[0], message=f"{name} and noise need the same N"
+        ),
+        tf.debugging.assert_non_negative(values, message=f"{name} must be >= 0"),
+        tf.debugging.assert_less(values, upper, message=f"{name} must be < {upper_name} ({upper})"),
     ]
 
 
@@ -125,17 +129,9 @@ def _serving_functions(trainer):
 
         def generate(noise, labels):
             labels = tf.cast(labels, tf.int32)
-            checks = _check_noise(noise, z_dim) + [
-                tf.debugging.assert_equal(
-                    tf.shape(labels)[0],
-                    tf.shape(noise)[0],
-                    message="labels and noise need the same N",
-                ),
-                tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
-                tf.debugging.assert_less(
-                    labels, num_classes, message=f"labels must be < num_classes ({num_classes})"
-                ),
-            ]
+            checks = _check_noise(noise, z_dim) + _check_indices(
+                labels, noise, num_classes, "labels", "num_classes"
+            )
             noise, labels = _after(checks, noise, labels)
             images = G([noise, tf.one_hot(labels, num_classes)], training=False)
             return {"images": tf.cast(images, tf.float32), "classes": labels}
