@@ -6,7 +6,8 @@
   Fig. 5/6 "each cluster its own category"), and the clustering accuracy of the classifier Q on
   real data against the true components (Hungarian matching; not a P003 number, E-12/E-14a).
 - `classifier_clustering_accuracy`: the same accuracy for any data set (images included), from Q
-  or, for models without Q, from the discriminator's class argmax (`trainer.classify`).
+  or, for models without Q, from the discriminator's class argmax (`trainer.classify_data`: the
+  network's statistics collected on the real data itself).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _batched(fn, x, batch: int = 1000) -> np.ndarray:
 
 
 def classifier_clustering_accuracy(trainer, images, labels) -> dict:
-    """Hungarian-matched accuracy of `trainer.classify` (Q's or D's argmax) vs true labels.
+    """Hungarian-matched accuracy of `trainer.classify_data` (Q's or D's argmax) vs true labels.
 
     Args:
       trainer: a GANTrainer whose model assigns classes (-1 = none: returns accuracy None).
@@ -35,7 +36,7 @@ def classifier_clustering_accuracy(trainer, images, labels) -> dict:
     Returns:
       {"clustering_accuracy": float | None, "clusters_used": int, "cluster_to_class": list}.
     """
-    ids = _batched(lambda x: trainer.classify(tf.constant(x, tf.float32)), np.asarray(images))
+    ids = _batched(trainer.classify_data, np.asarray(images))
     if ids.size == 0 or ids.min() < 0:
         return {"clustering_accuracy": None, "clusters_used": 0, "cluster_to_class": []}
     result = clustering_accuracy(ids, np.asarray(labels))
@@ -74,7 +75,8 @@ def category_report(
     for k in active:
         z = tf.random.stateless_normal([samples_per_category, cfg.z_dim], [seed, 1000 + k])
         labels = tf.fill([samples_per_category], k)
-        x = trainer.generate(z, labels).numpy()
+        with trainer.evaluation_statistics():  # G with standing statistics, as evaluation
+            x = trainer.generate(z, labels).numpy()
         comp = np.argmax(mixture.log_posterior(x.astype(np.float64)), axis=-1)
         counts = np.bincount(comp, minlength=mixture.num_components)
         clusters[k] = int(np.argmax(counts))

@@ -37,6 +37,7 @@ class Config:
     mlp_units: int = 128
     weight_norm: bool | None = None
     batch_norm: bool = True
+    d_norm: str = "auto"
     input_noise_std: float | None = None
     dropout: float | None = None
     g_layer_noise: bool = False
@@ -103,6 +104,15 @@ class Config:
         from tf_amgan import data
 
         return "amgan" if data.get_info(self.dataset, **self.data_options).is_image else "mlp"
+
+    @property
+    def resolved_d_norm(self) -> str:
+        """How D normalizes: "separate", "joint" or "none" (see the --d_norm flag)."""
+        if not self.batch_norm:
+            return "none"
+        if self.d_norm != "auto":
+            return self.d_norm
+        return flag_defs.MLP_D_NORM if self.resolved_arch == "mlp" else "separate"
 
     @property
     def conditional(self) -> bool:
@@ -190,6 +200,14 @@ class Config:
             f"unknown --dataset={self.dataset!r}; choose from {flag_defs.DATASETS}",
         )
         _check(self.labeling in ("dynamic", "predefined"), f"unknown --labeling={self.labeling!r}")
+        _check(
+            self.d_norm in flag_defs.D_NORMS,
+            f"unknown --d_norm={self.d_norm!r}; choose from {', '.join(flag_defs.D_NORMS)}",
+        )
+        _check(
+            self.batch_norm or self.d_norm in ("auto", "none"),
+            f"--d_norm={self.d_norm} needs batch norm; --nobatch_norm removes it from G and D",
+        )
         _check(
             self.strategy in ("default", "mirrored", "multi_worker"),
             f"unknown --strategy={self.strategy!r}",
@@ -377,12 +395,17 @@ RESUMABLE_CHANGES = frozenset(
 def incompatible_changes(old: Config, new: Config) -> list[str]:
     """Names of options whose change would make resuming `old` with `new` meaningless."""
     a, b = old.to_dict(), new.to_dict()
+    if old.resolved_d_norm == new.resolved_d_norm:  # e.g. "auto" and the value it stands for
+        a["d_norm"] = b["d_norm"]
     return sorted(k for k in a if k not in RESUMABLE_CHANGES and a[k] != b.get(k))
 
 
 def load(path: str) -> Config:
     with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
-        return Config.from_dict(json.load(f))
+        values = json.load(f)
+    # Runs written before --d_norm existed normalized real and fake in separate D calls.
+    values.setdefault("d_norm", "separate")
+    return Config.from_dict(values)
 
 
 def _check(condition: bool, message: str):

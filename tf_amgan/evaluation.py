@@ -167,6 +167,9 @@ def _trainer_sampler(trainer):
 class TrainerSource(SampleSource):
     """Samples of a live GANTrainer (inference mode, current weights).
 
+    G and D use the evaluation-time statistics (`GANTrainer.evaluation_statistics`, as sample
+    grids and the export), installed while the batches are drawn.
+
     Noise is N(0, I) and predefined labels uniform over K, both stateless in (seed, batch index).
     Latent-code models (CGPGAN, InfoGAN family) get categories from their current P(C), stratified
     per batch (`data.sample_labels`), also stateless in (seed, batch index); a batch's `classes`
@@ -196,22 +199,23 @@ class TrainerSource(SampleSource):
         z_dim, k = trainer.config.z_dim, max(int(trainer.num_classes), 1)
         latent = getattr(trainer, "latent", False)
         prior = trainer.prior.probs() if latent else None  # fixed for the whole evaluation
-        for i, n in _batch_sizes(num_samples, batch_size):
-            z = tf.random.stateless_normal([n, z_dim], tf.constant([seed, 2 * i], tf.int64))
-            y_seed = tf.constant([seed, 2 * i + 1], tf.int64)
-            if latent:
-                y = data.sample_labels(
-                    y_seed, n, trainer.num_categories, prior=prior, stratified=True
+        with trainer.evaluation_statistics():
+            for i, n in _batch_sizes(num_samples, batch_size):
+                z = tf.random.stateless_normal([n, z_dim], tf.constant([seed, 2 * i], tf.int64))
+                y_seed = tf.constant([seed, 2 * i + 1], tf.int64)
+                if latent:
+                    y = data.sample_labels(
+                        y_seed, n, trainer.num_categories, prior=prior, stratified=True
+                    )
+                else:
+                    y = tf.random.stateless_uniform([n], y_seed, 0, k, dtype=tf.int32)
+                images, classes = fn(z, y)
+                yield SampleBatch(
+                    images=images.numpy(),
+                    labels=y.numpy() if self.conditional else None,
+                    classes=classes.numpy().astype(np.int32),
+                    classes_are_labels=not latent,
                 )
-            else:
-                y = tf.random.stateless_uniform([n], y_seed, 0, k, dtype=tf.int32)
-            images, classes = fn(z, y)
-            yield SampleBatch(
-                images=images.numpy(),
-                labels=y.numpy() if self.conditional else None,
-                classes=classes.numpy().astype(np.int32),
-                classes_are_labels=not getattr(trainer, "latent", False),
-            )
 
 
 def run_dir_source(run_dir: str) -> TrainerSource:

@@ -281,14 +281,28 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
 
 
 def write_samples(trainer, out: str, step: int, writer=None) -> str:
-    """One PNG per call: samples/step_XXXXXXXX.png (class rows for class-aware models)."""
+    """One PNG per call: samples/step_XXXXXXXX.png (class rows for class-aware models).
+
+    G and D use the evaluation-time statistics (`GANTrainer.evaluation_statistics`).
+    """
+    import tensorflow as tf
+
+    path = os.path.join(out, "samples", f"step_{step:08d}.png")
+    with trainer.evaluation_statistics():
+        array = _sample_grid(trainer, path)
+    if writer is not None:
+        with writer.as_default(step=step):
+            img = array if array.ndim == 3 else array[..., None]
+            tf.summary.image("samples", img[None], step=step)
+    return path
+
+
+def _sample_grid(trainer, path: str):
     import tensorflow as tf
 
     from tf_amgan import data, samples
 
-    path = os.path.join(out, "samples", f"step_{step:08d}.png")
-    info = trainer.info
-    if not info.is_image:
+    if not trainer.info.is_image:
         z = trainer.fixed_noise(2000)
         fake = trainer.generate(
             z, tf.zeros([2000], tf.int32) if trainer.conditional else None
@@ -315,11 +329,7 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
             classes = trainer.classify(pool).numpy()
             images = samples.class_rows(pool.numpy(), classes, rows, ncols)
         array = samples.save_grid(path, images, ncols)
-    if writer is not None:
-        with writer.as_default(step=step):
-            img = array if array.ndim == 3 else array[..., None]
-            tf.summary.image("samples", img[None], step=step)
-    return path
+    return array
 
 
 def category_rows(trainer, ncols: int = 10, by_prior: bool = False):

@@ -12,8 +12,10 @@ predefined-labeling models; for dynamic models the class the discriminator (or i
 classifier) assigns to the sample in inference mode; -1 for models without classes (`gan`).
 `categories` are the codes c_f in [0, d_c); `sample` draws them from the run's final P(C), stored
 in the export as a constant (stratified: category k appears floor or ceil of N·P(k) times).
-The generator is exported in inference mode with standing batch-norm statistics, so one row's
-output does not depend on the other rows.
+Both networks are exported in inference mode with the evaluation-time statistics of
+`GANTrainer.evaluation_statistics` (the same as evaluation and sample grids): G with standing
+batch-norm statistics, D with standing statistics collected on G's samples, so one row's output
+does not depend on the other rows.
 
 Also a command: python -m tf_amgan.export --run_dir=RUN --export_dir=DIR [--model_name=NAME]
 """
@@ -184,8 +186,9 @@ def export_generator(
 ) -> str:
     """Writes the SavedModel atomically and returns its final path.
 
-    Recomputes the generator's standing BN statistics over `standing_stats_batches` batches of
-    random inputs first (and swaps in the EMA weights when the run kept them).
+    Uses the evaluation-time BN statistics over `standing_stats_batches` batches (see
+    `GANTrainer.evaluation_statistics`; 0 keeps the moving statistics) and swaps in the EMA
+    weights when the run kept them.
     """
 
     if not model_name or "/" in model_name:
@@ -209,49 +212,30 @@ def export_generator(
 
 
 def _export(trainer, export_dir, model_dir, final, version, standing_stats_batches, use_ema):
-    from tf_amgan import networks
-
     opt = trainer.g_optimizer
     inner = getattr(opt, "inner_optimizer", opt)
     if use_ema and getattr(inner, "use_ema", False):
         inner.finalize_variable_values(trainer.generator.trainable_variables)
 
-    if trainer.config.batch_norm and standing_stats_batches > 0:
-        counter = iter(range(10**9))
+    # The evaluation-time statistics (GANTrainer.evaluation_statistics): standing statistics for
+    # G, and for D's classes standing statistics collected on G's samples.
+    with trainer.evaluation_statistics(standing_stats_batches):
+        serving_default, signature, sample, sample_signature = _serving_functions(trainer)
+        archive = keras.export.ExportArchive()
+        archive.track(trainer.generator)
+        if trainer.objective.head_units > 1 and not (trainer.conditional or trainer.latent):
+            archive.track(trainer.discriminator)
+        archive.add_endpoint("serving_default", serving_default, input_signature=signature)
+        archive.add_endpoint("sample", sample, input_signature=sample_signature)
 
-        def input_fn():
-            i = next(counter)
-            z = trainer.fixed_noise(trainer.global_batch, index=1000 + i)
-            if trainer.latent:  # the categories the export will see: drawn from P(C)
-                y = trainer.sample_categories(trainer.global_batch, index=7919 + i)
-            else:
-                y = tf.random.stateless_uniform(
-                    [trainer.global_batch],
-                    [trainer.config.seed, 7919 + i],
-                    0,
-                    trainer.num_classes,
-                    tf.int32,
-                )
-            return trainer.generator_inputs(z, y)
-
-        networks.set_standing_statistics(trainer.generator, input_fn, standing_stats_batches)
-
-    serving_default, signature, sample, sample_signature = _serving_functions(trainer)
-    archive = keras.export.ExportArchive()
-    archive.track(trainer.generator)
-    if trainer.objective.head_units > 1 and not (trainer.conditional or trainer.latent):
-        archive.track(trainer.discriminator)
-    archive.add_endpoint("serving_default", serving_default, input_signature=signature)
-    archive.add_endpoint("sample", sample, input_signature=sample_signature)
-
-    os.makedirs(model_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_dir)
-    try:
-        archive.write_out(os.path.join(tmp, "model"), verbose=False)
-        os.replace(os.path.join(tmp, "model"), final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+        os.makedirs(model_dir, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_dir)
+        try:
+            archive.write_out(os.path.join(tmp, "model"), verbose=False)
+            os.replace(os.path.join(tmp, "model"), final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return final
 
 
 def main(argv=None):

@@ -33,6 +33,10 @@ DATASETS = (
     "overlap10",
     "clusters4",
 )
+# How D's batch norm sees real and fake samples (--d_norm).
+D_NORMS = ("auto", "separate", "joint", "none")
+# The MLP (2-D data) default, chosen from the ring measurements in BUILD.md.
+MLP_D_NORM = "joint"
 
 _DEFINED = False
 
@@ -108,6 +112,17 @@ def define_flags():
         "Weight normalization with data-dependent init (default: on for amgan, A-1).",
     )
     flags.DEFINE_boolean("batch_norm", True, "Batch normalization (A-1 lost column, Q-4).")
+    flags.DEFINE_enum(
+        "d_norm",
+        "auto",
+        list(D_NORMS),
+        "How D's batch norm sees real and fake samples. separate: D is called on the real and "
+        "on the fake batch separately, each normalized with its own statistics (the authors' "
+        "image code). joint: D is called once on concat(real, fake) and the logits are split, "
+        "so both are normalized with the statistics of the joint batch (the G step's D pass "
+        "also takes the real batch). none: no batch norm in D (G keeps it). auto: separate for "
+        "the conv archs; " + MLP_D_NORM + " for mlp (measured on the 8-Gaussian ring, BUILD.md).",
+    )
     flags.DEFINE_float(
         "input_noise_std",
         None,

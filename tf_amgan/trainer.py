@@ -14,7 +14,9 @@ checkpointed tf.random.Generator created in the strategy scope (one stream per r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import itertools
 
 import keras
 import numpy as np
@@ -82,6 +84,7 @@ class GANTrainer:
             )
         self.conditional = config.conditional
         self.arch = config.resolved_arch
+        self.d_norm = config.resolved_d_norm
         self.image_shape = tuple(info.shape)
         if config.mixed_precision:
             keras.mixed_precision.set_dtype_policy("mixed_float16")
@@ -113,7 +116,7 @@ class GANTrainer:
                 **g_kwargs,
             )
 
-            def build_d(head_units, name):
+            def build_d(head_units, name, batch_norm):
                 return networks.build_discriminator(
                     self.arch,
                     head_units=head_units,
@@ -123,17 +126,20 @@ class GANTrainer:
                     input_noise_std=config.input_noise_std,
                     dropout=config.dropout,
                     weight_norm=config.weight_norm,
-                    batch_norm=config.batch_norm,
+                    batch_norm=batch_norm,
                     sync_batch_norm=sync_bn,
                     rng=self.rng,
                     name=name,
                     **arch_kwargs,
                 )
 
-            self.discriminator = build_d(self.objective.head_units, "discriminator")
-            # The classifier Q of latent-code models: D's architecture, separate weights (P003).
+            self.discriminator = build_d(
+                self.objective.head_units, "discriminator", self.d_norm != "none"
+            )
+            # The classifier Q of latent-code models: D's architecture, separate weights (P003);
+            # --d_norm is about D, Q keeps --batch_norm and separate calls.
             q_units = getattr(self.objective, "classifier_units", 0)
-            self.classifier = build_d(q_units, "classifier") if q_units else None
+            self.classifier = build_d(q_units, "classifier", config.batch_norm) if q_units else None
             self.g_optimizer = self._make_optimizer(config.lr, ema=config.ema_decay, name="g_adam")
             self.d_optimizer = self._make_optimizer(
                 config.lr * config.d_lr_multiplier, ema=0.0, name="d_adam"
@@ -360,26 +366,40 @@ class GANTrainer:
         """c_f `[B, d_c]` of latent-code models, drawn from the current P(C)."""
         return self.prior.sample_codes(gumbel)
 
-    def _fake_outputs(self, fake, codes, penalties):
+    def _discriminate(self, fake, real=None, training=True):
+        """D's logits on `fake`, and on `real` when given (--d_norm=joint), else None.
+
+        joint: one call on concat(real, fake), so batch norm normalizes both with the statistics
+        of the joint batch; the logits are split again. Otherwise D sees `fake` alone.
+        """
+        if real is None:
+            return self.discriminator(fake, training=training), None
+        n = tf.shape(real)[0]
+        both = tf.concat([real, tf.cast(fake, real.dtype)], 0)
+        logits = self.discriminator(both, training=training)
+        return logits[n:], logits[:n]
+
+    def _fake_outputs(self, fake, codes, penalties, real=None):
         """D (and Q) outputs on detached fakes, plus the declared input-gradient penalties.
 
-        Returns (fake_logits, classifier_logits or None, {name: per-example ‖∇_{x'} score‖²}).
-        The penalties are computed by an inner tape inside the caller's tape (double backprop).
+        Returns (fake_logits, real_logits (joint D pass, else None), classifier_logits or None,
+        {name: per-example ‖∇_{x'} score‖²}). The penalties are computed by an inner tape inside
+        the caller's tape (double backprop).
         """
-        D, Q = self.discriminator, self.classifier
+        Q = self.classifier
         if not penalties:
             q = Q(fake, training=True) if Q is not None else None
-            return D(fake, training=True), q, {}
+            return *self._discriminate(fake, real), q, {}
         with tf.GradientTape(persistent=len(penalties) > 1) as inner:
             inner.watch(fake)
-            fake_logits = D(fake, training=True)
+            fake_logits, real_logits = self._discriminate(fake, real)
             q = Q(fake, training=True) if Q is not None else None
             scores = [p.score(fake_logits, q, codes) for p in penalties]
         values = {}
         for p, score in zip(penalties, scores, strict=True):
             grad = tf.cast(inner.gradient(score, fake), tf.float32)
             values[p.name] = tf.reduce_sum(tf.square(grad), axis=list(range(1, grad.shape.rank)))
-        return fake_logits, q, values
+        return fake_logits, real_logits, q, values
 
     def _d_replica_step(self, batch: dict):
         """One D update (and, for latent-code models, the Q update from the same pass).
@@ -398,9 +418,14 @@ class GANTrainer:
                 training=True,
             )
             fake = tf.stop_gradient(fake)
-            real_logits = D(batch["images"], training=True)
+            joint = self.d_norm == "joint"
+            real_logits = None if joint else D(batch["images"], training=True)
             q_real = Q(batch["images"], training=True) if Q is not None else None
-            fake_logits, q_fake, penalty_values = self._fake_outputs(fake, codes, penalties)
+            fake_logits, joint_real, q_fake, penalty_values = self._fake_outputs(
+                fake, codes, penalties, real=batch["images"] if joint else None
+            )
+            if joint:
+                real_logits = joint_real
             extra = {}
             if self.latent:
                 real_categories = None
@@ -478,6 +503,8 @@ class GANTrainer:
 
     def _g_replica_step(self, batch: dict):
         G, D, Q, obj = self.generator, self.discriminator, self.classifier, self.objective
+        # --d_norm=joint: D normalizes the fakes together with the real batch, as in the D step.
+        joint_real = batch["images"] if self.d_norm == "joint" else None
         g_vars = G.trainable_variables
         prior_vars = self.prior.trainable_variables if self.prior is not None else []
         with tf.GradientTape() as tape:
@@ -485,18 +512,19 @@ class GANTrainer:
                 # Inside the tape: relaxed (Gumbel-softmax) codes carry the prior's gradient.
                 codes = self._codes(batch["c_g"])
                 fake = G(self.generator_inputs(batch["z_g"], codes), training=True)
-                fake_logits = D(fake, training=True)
+                fake_logits, _ = self._discriminate(fake, joint_real)
                 q_fake = None
                 if getattr(obj, "generator_uses_classifier", False):
                     q_fake = Q(fake, training=True)
                 per_example = obj.generator_loss(fake_logits, codes, q_fake)
             else:
                 fake = G(self.generator_inputs(batch["z_g"], batch["y_g"]), training=True)
-                fake_logits = D(fake, training=True)
+                fake_logits, data_logits = self._discriminate(fake, joint_real)
                 targets = self._targets(batch["y_g"], fake_logits)
                 if getattr(obj, "generator_needs_data_logits", False):
                     # M-14: the class distribution of D on real data is the G target.
-                    data_logits = D(batch["images"], training=True)
+                    if data_logits is None:
+                        data_logits = D(batch["images"], training=True)
                     per_example = obj.generator_loss(fake_logits, targets, data_logits)
                 else:
                     per_example = obj.generator_loss(fake_logits, targets)
@@ -556,6 +584,79 @@ class GANTrainer:
         self._train_step = train_step
         return train_step
 
+    # ------------------------------------------------------------------ evaluation-time statistics
+    def standing_inputs(self, index: int):
+        """(noise, labels or categories) of standing-statistics batch `index` (global batch size).
+
+        Fixed for the run: labels uniform over K (predefined models), categories from P(C)
+        (latent-code models); dynamic models ignore the labels.
+        """
+        b = self.global_batch
+        z = self.fixed_noise(b, index=1000 + index)
+        if self.latent:
+            return z, self.sample_categories(b, index=7919 + index)
+        seed = [self.config.seed, 7919 + index]
+        return z, tf.random.stateless_uniform([b], seed, 0, max(self.num_classes, 1), tf.int32)
+
+    def _class_network(self):
+        """The network whose argmax is a sample's class: Q (latent-code models), D, or None."""
+        if self.latent:
+            return self.classifier
+        return self.discriminator if self.objective.head_units > 1 else None
+
+    @contextlib.contextmanager
+    def evaluation_statistics(self, num_batches: int | None = None):
+        """The evaluation-time batch-norm policy of evaluation, periodic evaluation, sample grids
+        and export: within the block, in inference mode (`generate`, `classify`),
+
+        - G uses standing statistics: the mean batch statistics of `num_batches` training-size
+          batches of fixed inputs (`standing_inputs`), so a sample does not depend on its batch;
+        - the network that assigns classes (D's class logits, or Q) uses standing statistics
+          collected on G's samples of the same inputs. Its moving averages mix real batches and
+          the fake batches of both steps, which no training-mode call ever normalized with.
+
+        Every moving statistic is put back on exit (the checkpointed state is unchanged).
+        `num_batches` defaults to --standing_stats_batches; 0 keeps the moving statistics.
+        Runs eagerly.
+        """
+        n = self.config.standing_stats_batches if num_batches is None else int(num_batches)
+        g_index, d_index = itertools.count(), itertools.count()
+
+        def g_inputs():
+            return self.generator_inputs(*self.standing_inputs(next(g_index)))
+
+        def samples():
+            z, y = self.standing_inputs(next(d_index))
+            return self.generate(z, y if self.conditional or self.latent else None)
+
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(networks.standing_statistics(self.generator, g_inputs, n))
+            net = self._class_network()
+            if net is not None:
+                stack.enter_context(networks.standing_statistics(net, samples, n))
+            yield
+
+    def classify_data(self, images):
+        """`classify` for real data: D's (Q's) statistics collected on `images` themselves.
+
+        Standing statistics over `images` in chunks of about the training batch size (the
+        authors' code classifies with batch statistics of batches of the training size), so they
+        do not mix real and fake. Runs eagerly; int32 `[N]`.
+        """
+        images = tf.convert_to_tensor(images, tf.float32)
+        n = int(images.shape[0])
+        net = self._class_network()
+        if net is None or n == 0:
+            return self.classify(images)
+        num = max(1, n // self.global_batch)
+        chunks = iter(np.array_split(np.arange(n), num))
+
+        def chunk():
+            return tf.gather(images, next(chunks))
+
+        with networks.standing_statistics(net, chunk, num):
+            return self.classify(images)
+
     # ------------------------------------------------------------------ sampling
     def sample_categories(self, n: int, index: int = 0):
         """`[n]` int32 categories of a latent-code model in the proportions of the current P(C).
@@ -590,6 +691,9 @@ class GANTrainer:
 
     def classify(self, images):
         """The class D (its aux classifier, or Q) assigns, inference mode; -1 without classes.
+
+        Uses the statistics in place: wrap in `evaluation_statistics` (generated samples) or use
+        `classify_data` (real data).
 
         Latent-code models: argmax of the classifier Q (P003), -1 without Q (M-21).
         """

@@ -4,7 +4,7 @@ Public API:
   build_generator(arch, ...), build_discriminator(arch, ...)  -> keras.Model
   ARCHS = ("amgan", "acgan", "mlp")
   WeightNormalization, data_dependent_init, GaussianNoise, Dropout, batch_norm,
-  set_standing_statistics, stochastic_layers_suspended, walk_layers
+  set_standing_statistics, standing_statistics, stochastic_layers_suspended, walk_layers
 
 Per-architecture defaults (used when an argument is left as None):
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import keras
 
 from tf_amgan.networks import acgan, amgan, mlp
+from tf_amgan.networks import layers as L
 from tf_amgan.networks.layers import (
     Dropout,
     GaussianNoise,
@@ -27,6 +28,7 @@ from tf_amgan.networks.layers import (
     batch_norm,
     data_dependent_init,
     set_standing_statistics,
+    standing_statistics,
     stochastic_layers_suspended,
     walk_layers,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "Dropout",
     "batch_norm",
     "set_standing_statistics",
+    "standing_statistics",
     "stochastic_layers_suspended",
     "walk_layers",
 ]
@@ -87,6 +90,20 @@ def _options(arch, kwargs, builder, extra):
 
 def _default(value, arch, key):
     return _ARCH_DEFAULTS[arch][key] if value is None else value
+
+
+def _network_options(arch, width, image_shape, weight_norm, batch_norm, sync_batch_norm, rng,
+                     name, opts) -> L.NetworkOptions:  # fmt: skip
+    return L.NetworkOptions(
+        width=width,
+        image_shape=_default(image_shape, arch, "image_shape"),
+        weight_norm=_default(weight_norm, arch, "weight_norm"),
+        batch_norm=batch_norm,
+        sync_batch_norm=sync_batch_norm,
+        rng=rng,
+        name=name,
+        **opts,
+    )
 
 
 def build_generator(
@@ -139,20 +156,19 @@ def build_generator(
     opts = _options(
         arch, kwargs, "build_generator", {"layer_noise_std": 0.1, "normalize_code": False}
     )
-    return module.build_generator(
+    layer_noise_std = opts.pop("layer_noise_std")
+    spec = L.GeneratorSpec(
         num_classes=num_classes,
         conditional=bool(conditional),
         z_dim=z_dim,
-        width=width,
-        image_shape=_default(image_shape, arch, "image_shape"),
-        weight_norm=_default(weight_norm, arch, "weight_norm"),
-        batch_norm=batch_norm,
-        layer_noise=layer_noise,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        name=name,
-        **opts,
+        layer_noise_std=layer_noise_std if layer_noise else 0.0,
+        normalize_code=opts.pop("normalize_code"),
     )
+    return module.build_generator(
+        _network_options(arch, width, image_shape, weight_norm, batch_norm, sync_batch_norm,
+                         rng, name, opts),
+        spec,
+    )  # fmt: skip
 
 
 def build_discriminator(
@@ -198,17 +214,14 @@ def build_discriminator(
     """
     module = _module(arch)
     opts = _options(arch, kwargs, "build_discriminator", {})
-    return module.build_discriminator(
+    spec = L.DiscriminatorSpec(
         head_units=head_units,
-        image_shape=_default(image_shape, arch, "image_shape"),
-        width=width,
         extra_conv=bool(extra_conv),
         input_noise_std=_default(input_noise_std, arch, "input_noise_std"),
         dropout=_default(dropout, arch, "dropout"),
-        weight_norm=_default(weight_norm, arch, "weight_norm"),
-        batch_norm=batch_norm,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        name=name,
-        **opts,
     )
+    return module.build_discriminator(
+        _network_options(arch, width, image_shape, weight_norm, batch_norm, sync_batch_norm,
+                         rng, name, opts),
+        spec,
+    )  # fmt: skip

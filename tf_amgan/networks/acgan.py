@@ -18,24 +18,7 @@ def _kernel_init(seed):
     return keras.initializers.RandomNormal(stddev=0.02, seed=seed)
 
 
-def build_generator(
-    *,
-    num_classes: int,
-    conditional: bool,
-    z_dim: int = 100,
-    width: float = 1.0,
-    image_shape=(32, 32, 3),
-    weight_norm: bool = False,
-    batch_norm: bool = True,
-    layer_noise: bool = False,
-    layer_noise_std: float = 0.1,
-    bn_momentum: float = 0.99,
-    sync_batch_norm: bool = False,
-    rng=None,
-    seed: int | None = None,
-    normalize_code: bool = False,
-    name: str = "generator",
-) -> keras.Model:
+def build_generator(o: L.NetworkOptions, g: L.GeneratorSpec) -> keras.Model:
     """AC-GAN CIFAR-10 generator, P004 Table 2 (A-6).
 
     | Operation              | Kernel | Strides | Feature maps     | BN? | Nonlinearity |
@@ -52,33 +35,21 @@ def build_generator(
     48 -> C. Hidden widths (384/2**i) are multiplied by `width`. Weights N(0, 0.02), biases 0.
 
     Args:
-      num_classes, conditional, z_dim, width, image_shape, bn_momentum, sync_batch_norm, rng, seed,
-      name: as in `tf_amgan.networks.amgan.build_generator`.
-      weight_norm: weight-normalise linear/deconvs (off in P004).
-      batch_norm: BN on the hidden deconvs (P004: not on the linear layer, not on the output).
-      layer_noise, layer_noise_std: optional Gaussian noise on every deconv input (training only).
+      o: network options (weight norm off in P004; BN on the hidden deconvs, not on the linear
+        layer or the output).
+      g: inputs and the optional training-only noise on every deconv input.
 
     Returns:
       keras.Model: noise [N, z_dim] (and onehot [N, K]) -> images float32 [N, H, W, C] in [-1, 1].
     """
-    width = L.check_width(width)
-    h, _, channels = L.check_image_shape(image_shape, 8, "acgan")
-    start, n_up = L.generator_start_size(h, "acgan")
-    f = L.LayerFactory(
-        weight_norm=weight_norm,
-        kernel_initializer=_kernel_init,
-        batch_norm=batch_norm,
-        bn_momentum=bn_momentum,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        seed=seed,
-    )
-    inputs, x = L.generator_inputs(z_dim, num_classes, conditional, normalize_code)
+    width, channels, start, n_up = L.conv_generator_shape(o, "acgan")
+    f = o.factory(_kernel_init)
+    inputs, x = g.inputs()
     c0 = L.scaled_width(G_LINEAR_CHANNELS, width, "the generator's linear layer")
     x = f.dense(start * start * c0, name="linear")(x)
     x = keras.layers.ReLU(name="relu0")(x)
     x = keras.layers.Reshape((start, start, c0), name="reshape")(x)
-    noise_std = layer_noise_std if layer_noise else 0.0
+    noise_std = g.layer_noise_std
     for i in range(n_up - 1):
         c = L.scaled_width(G_LINEAR_CHANNELS // 2 ** (i + 1), width, f"generator deconv{i + 1}")
         x = f.noise(x, noise_std, name=f"noise{i + 1}")
@@ -88,25 +59,10 @@ def build_generator(
     x = f.noise(x, noise_std, name=f"noise{n_up}")
     x = f.deconv(channels, G_KERNEL, 2, name=f"deconv{n_up}")(x)
     out = L.float32_output(x, "tanh", name="images")
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, out, name=o.name)
 
 
-def build_discriminator(
-    *,
-    head_units: int,
-    image_shape=(32, 32, 3),
-    width: float = 1.0,
-    extra_conv: bool = False,
-    input_noise_std: float = 0.1,
-    dropout: float = 0.5,
-    weight_norm: bool = False,
-    batch_norm: bool = True,
-    bn_momentum: float = 0.99,
-    sync_batch_norm: bool = False,
-    rng=None,
-    seed: int | None = None,
-    name: str = "discriminator",
-) -> keras.Model:
+def build_discriminator(o: L.NetworkOptions, d: L.DiscriminatorSpec) -> keras.Model:
     """AC-GAN CIFAR-10 discriminator, P004 Table 2 (A-6).
 
     | Operation   | Kernel | Strides | Feature maps | BN? | Dropout | Nonlinearity |
@@ -127,45 +83,31 @@ def build_discriminator(
     P004; mirrors A-1's class-condition layer). Weights N(0, 0.02), biases 0.
 
     Args:
-      head_units: number of logits (P004: 11 = 1 source + 10 classes).
-      image_shape: (H, W, C), square, H >= 8.
-      width: multiplier of every hidden width.
-      extra_conv: see above.
-      input_noise_std: activation-noise std (training only).
-      dropout: dropout after every conv block (training only).
-      weight_norm: weight-normalise convs/linear (off in P004).
-      batch_norm: BN on every conv except the first.
-      bn_momentum, sync_batch_norm, rng, seed, name: as in the A-1 builder.
+      o: network options (weight norm off in P004; BN on every conv except the first).
+      d: head units (P004: 11 = 1 source + 10 classes), the extra block (see above), the
+        activation-noise std and the dropout after every conv block (both training only).
 
     Returns:
       keras.Model: images float32 [N, H, W, C] -> logits float32 [N, head_units].
     """
-    width = L.check_width(width)
-    head_units = L.check_head_units(head_units)
-    L.check_image_shape(image_shape, 8, "acgan")
-    f = L.LayerFactory(
-        weight_norm=weight_norm,
-        kernel_initializer=_kernel_init,
-        batch_norm=batch_norm,
-        bn_momentum=bn_momentum,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        seed=seed,
-    )
-    inputs = keras.Input(tuple(image_shape), name="images")
+    width = L.check_width(o.width)
+    head_units = L.check_head_units(d.head_units)
+    L.check_image_shape(o.image_shape, 8, "acgan")
+    f = o.factory(_kernel_init)
+    inputs = keras.Input(tuple(o.image_shape), name="images")
     x = inputs
     blocks = list(D_BLOCKS)
-    if extra_conv:
+    if d.extra_conv:
         blocks.append((D_BLOCKS[-1][0], 1))
     for i, (channels, stride) in enumerate(blocks):
         units = L.scaled_width(channels, width, f"discriminator conv{i + 1}")
-        x = f.noise(x, input_noise_std, name=f"noise{i + 1}")
+        x = f.noise(x, d.input_noise_std, name=f"noise{i + 1}")
         x = f.conv(units, D_KERNEL, stride, name=f"conv{i + 1}")(x)
         if i > 0:
             x = f.bn(x, name=f"bn{i + 1}")
         x = L.leaky_relu(x, name=f"lrelu{i + 1}")
-        x = f.dropout(x, dropout, name=f"dropout{i + 1}")
+        x = f.dropout(x, d.dropout, name=f"dropout{i + 1}")
     x = keras.layers.Flatten(name="flatten")(x)
     x = f.dense(head_units, name="head")(x)
     out = L.float32_output(x, "linear", name="logits")
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, out, name=o.name)

@@ -20,24 +20,7 @@ def _kernel_init(seed):
     return keras.initializers.TruncatedNormal(stddev=0.05, seed=seed)
 
 
-def build_generator(
-    *,
-    num_classes: int,
-    conditional: bool,
-    z_dim: int = 100,
-    width: float = 1.0,
-    image_shape=(32, 32, 3),
-    weight_norm: bool = True,
-    batch_norm: bool = True,
-    layer_noise: bool = False,
-    layer_noise_std: float = 0.1,
-    bn_momentum: float = 0.99,
-    sync_batch_norm: bool = False,
-    rng=None,
-    seed: int | None = None,
-    normalize_code: bool = False,
-    name: str = "generator",
-) -> keras.Model:
+def build_generator(o: L.NetworkOptions, g: L.GeneratorSpec) -> keras.Model:
     """AM-GAN generator, P001 App. E (A-1; A-3 for 1-channel images).
 
     | Operation            | Kernel | Strides | Output dims (CIFAR)  | Activation | BN   |
@@ -56,45 +39,27 @@ def build_generator(
     ([CODE] `--iFilterDimG 256` = width 4/3).
 
     Args:
-      num_classes: K; the one-hot input width when `conditional`.
-      conditional: predefined labeling: inputs [noise, onehot] (spec 1.2), else noise only.
-      z_dim: noise dimension (100).
-      width: multiplier of every hidden width.
-      image_shape: (H, W, C) output shape; square, H = start * 2**n with start in [4, 7].
-      weight_norm: weight-normalise every linear/deconv (P001: "weight normalization for each weight").
-      batch_norm: BN after every hidden layer (the "True" column, Q-4).
-      layer_noise: add GaussianNoise(layer_noise_std) to the input of every deconvolution during
-        training (P000 §5.1 "noise is introduced at each deconvolution layer", Q-4; off in [CODE]).
-      layer_noise_std: std of that noise.
-      bn_momentum: BN moving-average momentum (inference statistics only).
-      sync_batch_norm: synchronised BN across replicas.
-      rng: optional tf.random.Generator for the layer noise.
-      seed: optional int seeding initializers and noise for reproducible builds.
-      name: model name.
+      o: network options (`o.width` multiplies every hidden width; `o.image_shape` (H, W, C) is
+        square with H = start * 2**n, start in [4, 7]; weight norm on every linear/deconv, P001:
+        "weight normalization for each weight"; BN after every hidden layer, the "True" column,
+        Q-4).
+      g: inputs (noise, plus the one-hot when conditional, spec 1.2) and `g.layer_noise_std`,
+        Gaussian noise on every deconvolution input during training (P000 §5.1 "noise is
+        introduced at each deconvolution layer", Q-4; off in [CODE]).
 
     Returns:
       keras.Model mapping noise float32 [N, z_dim] (and onehot float32 [N, K]) to images float32
       [N, H, W, C] in [-1, 1].
     """
-    width = L.check_width(width)
-    h, _, channels = L.check_image_shape(image_shape, 8, "amgan")
-    start, n_up = L.generator_start_size(h, "amgan")
-    f = L.LayerFactory(
-        weight_norm=weight_norm,
-        kernel_initializer=_kernel_init,
-        batch_norm=batch_norm,
-        bn_momentum=bn_momentum,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        seed=seed,
-    )
-    inputs, x = L.generator_inputs(z_dim, num_classes, conditional, normalize_code)
+    width, channels, start, n_up = L.conv_generator_shape(o, "amgan")
+    f = o.factory(_kernel_init)
+    inputs, x = g.inputs()
     c0 = L.scaled_width(G_LINEAR_CHANNELS, width, "the generator's linear layer")
     x = f.dense(start * start * c0, name="linear")(x)
     x = keras.layers.Reshape((start, start, c0), name="reshape")(x)
     x = f.bn(x, name="bn0")
     x = L.leaky_relu(x, name="lrelu0")
-    noise_std = layer_noise_std if layer_noise else 0.0
+    noise_std = g.layer_noise_std
     for i in range(n_up):
         c = L.scaled_width(
             G_LAST_DECONV_CHANNELS * 2 ** (n_up - 1 - i), width, f"generator deconv{i + 1}"
@@ -106,25 +71,10 @@ def build_generator(
     x = f.noise(x, noise_std, name=f"noise{n_up + 1}")
     x = f.deconv(channels, KERNEL, 1, name=f"deconv{n_up + 1}")(x)
     out = L.float32_output(x, "tanh", name="images")
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, out, name=o.name)
 
 
-def build_discriminator(
-    *,
-    head_units: int,
-    image_shape=(32, 32, 3),
-    width: float = 1.0,
-    extra_conv: bool = False,
-    input_noise_std: float = 0.1,
-    dropout: float = 0.3,
-    weight_norm: bool = True,
-    batch_norm: bool = True,
-    bn_momentum: float = 0.99,
-    sync_batch_norm: bool = False,
-    rng=None,
-    seed: int | None = None,
-    name: str = "discriminator",
-) -> keras.Model:
+def build_discriminator(o: L.NetworkOptions, d: L.DiscriminatorSpec) -> keras.Model:
     """AM-GAN discriminator trunk + linear head, P001 App. E (A-1; A-2 = width 1.5; A-3 1 channel).
 
     | Operation          | Kernel | Strides | Output dims (CIFAR) | Drop | Activation     | BN   |
@@ -144,48 +94,36 @@ def build_discriminator(
     softmax / sigmoid heads (Q-6).
 
     Args:
-      head_units: number of logits (e.g. K+1 for LabelGAN/AM-GAN, 1+K for AC-GAN*, 1 for GAN).
-      image_shape: (H, W, C) input shape, square, H >= 8.
-      width: multiplier of every hidden width (A-2 enhanced D: 1.5).
-      extra_conv: the extra stride-1 conv of the class-condition runs.
-      input_noise_std: std of the additive Gaussian input noise (training only).
-      dropout: dropout rate after every conv block and after the pool (training only).
-      weight_norm: weight-normalise every conv/linear.
-      batch_norm: BN after every conv (including the first, as [CODE]).
-      bn_momentum, sync_batch_norm, rng, seed, name: as in `build_generator`.
+      o: network options (`o.image_shape` square, H >= 8; `o.width` 1.5 = the enhanced D of A-2;
+        BN after every conv, including the first, as [CODE]).
+      d: head units (e.g. K+1 for LabelGAN/AM-GAN, 1+K for AC-GAN*, 1 for GAN), the extra
+        stride-1 conv of class-condition runs, the std of the additive input noise and the dropout
+        rate after every conv block and after the pool (both training only).
 
     Returns:
       keras.Model mapping images float32 [N, H, W, C] to logits float32 [N, head_units].
     """
-    width = L.check_width(width)
-    head_units = L.check_head_units(head_units)
-    h, _, _ = L.check_image_shape(image_shape, 8, "amgan")
-    f = L.LayerFactory(
-        weight_norm=weight_norm,
-        kernel_initializer=_kernel_init,
-        batch_norm=batch_norm,
-        bn_momentum=bn_momentum,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        seed=seed,
-    )
-    inputs = keras.Input(tuple(image_shape), name="images")
-    x = f.noise(inputs, input_noise_std, name="input_noise")
+    width = L.check_width(o.width)
+    head_units = L.check_head_units(d.head_units)
+    h, _, _ = L.check_image_shape(o.image_shape, 8, "amgan")
+    f = o.factory(_kernel_init)
+    inputs = keras.Input(tuple(o.image_shape), name="images")
+    x = f.noise(inputs, d.input_noise_std, name="input_noise")
     blocks = [(D_FIRST_CHANNELS, 1)]
     size, c = h, D_FIRST_CHANNELS
     while size > 4:
         size, c = math.ceil(size / 2), c * 2
         blocks.append((c, 2))
-    if extra_conv:
+    if d.extra_conv:
         blocks.append((c, 1))
     for i, (channels, stride) in enumerate(blocks):
         units = L.scaled_width(channels, width, f"discriminator conv{i + 1}")
         x = f.conv(units, KERNEL, stride, name=f"conv{i + 1}")(x)
         x = f.bn(x, name=f"bn{i + 1}")
         x = L.leaky_relu(x, name=f"lrelu{i + 1}")
-        x = f.dropout(x, dropout, name=f"dropout{i + 1}")
+        x = f.dropout(x, d.dropout, name=f"dropout{i + 1}")
     x = keras.layers.GlobalAveragePooling2D(name="avgpool")(x)
-    x = f.dropout(x, dropout, name="dropout_pool")
+    x = f.dropout(x, d.dropout, name="dropout_pool")
     x = f.dense(head_units, name="head")(x)
     out = L.float32_output(x, "linear", name="logits")
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, out, name=o.name)

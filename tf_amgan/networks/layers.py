@@ -15,6 +15,7 @@ Tensor layout is channels-last everywhere: images [N, H, W, C], vectors [N, D].
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
 
@@ -30,6 +31,7 @@ __all__ = [
     "walk_layers",
     "data_dependent_init",
     "set_standing_statistics",
+    "standing_statistics",
     "stochastic_layers_suspended",
 ]
 
@@ -394,6 +396,27 @@ def set_standing_statistics(
     return len(bn_layers)
 
 
+@contextlib.contextmanager
+def standing_statistics(model: keras.Model, input_fn: Callable[[], object], num_batches: int):
+    """Within the block, `model`'s BN layers use standing statistics (`set_standing_statistics`).
+
+    The moving statistics are put back on exit, so the model's state (and its checkpoint) is the
+    same as before. `num_batches` 0 keeps the moving statistics.
+    """
+    saved = [
+        (v, v.numpy())
+        for bn in _batch_norm_layers(model)
+        for v in (bn.moving_mean, bn.moving_variance)
+    ]
+    try:
+        if num_batches:
+            set_standing_statistics(model, input_fn, num_batches)
+        yield
+    finally:
+        for v, value in saved:
+            v.assign(value)
+
+
 # --------------------------------------------------------------------------- builder helpers
 def scaled_width(channels: int, width: float, what: str) -> int:
     """channels * width rounded half up; must be >= 1 (`what` names the layer in the error)."""
@@ -513,8 +536,8 @@ class LayerFactory:
         )
         return self._wrap(layer, name)
 
-    def conv(self, filters: int, kernel: int, stride: int, name: str):
-        layer = keras.layers.Conv2D(
+    def _conv(self, cls, filters: int, kernel: int, stride: int, name: str):
+        layer = cls(
             filters,
             kernel,
             strides=stride,
@@ -524,16 +547,11 @@ class LayerFactory:
         )
         return self._wrap(layer, name)
 
+    def conv(self, filters: int, kernel: int, stride: int, name: str):
+        return self._conv(keras.layers.Conv2D, filters, kernel, stride, name)
+
     def deconv(self, filters: int, kernel: int, stride: int, name: str):
-        layer = keras.layers.Conv2DTranspose(
-            filters,
-            kernel,
-            strides=stride,
-            padding="same",
-            kernel_initializer=self.kernel_initializer(self.next_seed()),
-            name=self._name(name),
-        )
-        return self._wrap(layer, name)
+        return self._conv(keras.layers.Conv2DTranspose, filters, kernel, stride, name)
 
     def bn(self, x, name: str):
         """Applies batch norm to x if enabled."""
@@ -556,6 +574,70 @@ class LayerFactory:
         if rate == 0:
             return x
         return Dropout(rate, rng=self.rng, seed=self.next_seed(), name=name)(x)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkOptions:
+    """The options every arch's G and D builder takes (validated by `tf_amgan.networks`).
+
+    Attributes:
+      width: multiplier of every hidden width. image_shape: (H, W, C), or (data_dim,) for "mlp".
+      weight_norm, batch_norm, bn_momentum, sync_batch_norm, rng, seed, equalized_lr: as in
+        `LayerFactory`. name: the model's name.
+      depth, units: hidden layers and their width ("mlp" only).
+    """
+
+    width: float
+    image_shape: tuple
+    weight_norm: bool
+    batch_norm: bool
+    name: str
+    bn_momentum: float = 0.99
+    sync_batch_norm: bool = False
+    rng: tf.random.Generator | None = None
+    seed: int | None = None
+    equalized_lr: bool = False
+    depth: int = 4
+    units: int = 512
+
+    def factory(self, kernel_initializer) -> LayerFactory:
+        return LayerFactory(
+            weight_norm=self.weight_norm,
+            kernel_initializer=kernel_initializer,
+            batch_norm=self.batch_norm,
+            bn_momentum=self.bn_momentum,
+            sync_batch_norm=self.sync_batch_norm,
+            rng=self.rng,
+            seed=self.seed,
+            equalized_lr=self.equalized_lr,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorSpec:
+    """What a generator takes and adds: its inputs (`generator_inputs`) and hidden-layer noise.
+
+    layer_noise_std: training-only Gaussian noise on every hidden (deconv) input; 0 = off.
+    """
+
+    num_classes: int
+    conditional: bool
+    z_dim: int = 100
+    layer_noise_std: float = 0.0
+    normalize_code: bool = False
+
+    def inputs(self):
+        return generator_inputs(self.z_dim, self.num_classes, self.conditional, self.normalize_code)
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscriminatorSpec:
+    """What a discriminator adds to the trunk: head size, extra block, input noise, dropout."""
+
+    head_units: int
+    extra_conv: bool = False
+    input_noise_std: float = 0.0
+    dropout: float = 0.0
 
 
 def leaky_relu(x, name: str):
@@ -617,6 +699,14 @@ def check_image_shape(image_shape, min_size: int, arch: str) -> tuple[int, int, 
             f"arch {arch!r} needs images of at least {min_size}x{min_size} with >= 1 channel, got {shape}"
         )
     return shape
+
+
+def conv_generator_shape(o: NetworkOptions, arch: str) -> tuple[float, int, int, int]:
+    """(width, output channels, start size, stride-2 upsamplings) of a conv generator, validated."""
+    width = check_width(o.width)
+    h, _, channels = check_image_shape(o.image_shape, 8, arch)
+    start, n_up = generator_start_size(h, arch)
+    return width, channels, start, n_up
 
 
 def generator_start_size(size: int, arch: str) -> tuple[int, int]:

@@ -29,27 +29,15 @@ def _check_depth_units(depth, units) -> tuple[int, int]:
     return int(depth), int(units)
 
 
-def build_generator(
-    *,
-    num_classes: int,
-    conditional: bool,
-    z_dim: int = 100,
-    width: float = 1.0,
-    image_shape=(2,),
-    weight_norm: bool = False,
-    batch_norm: bool = True,
-    layer_noise: bool = False,
-    layer_noise_std: float = 0.1,
-    bn_momentum: float = 0.99,
-    sync_batch_norm: bool = False,
-    rng=None,
-    seed: int | None = None,
-    normalize_code: bool = False,
-    name: str = "generator",
-    depth: int = DEFAULT_DEPTH,
-    units: int = DEFAULT_UNITS,
-    equalized_lr: bool = False,
-) -> keras.Model:
+def _trunk(o: L.NetworkOptions, what: str) -> tuple[int, int, int]:
+    """(data_dim, depth, hidden units) of an MLP, validated."""
+    width = L.check_width(o.width)
+    data_dim = _data_dim(o.image_shape)
+    depth, units = _check_depth_units(o.depth, o.units)
+    return data_dim, depth, L.scaled_width(units, width, what)
+
+
+def build_generator(o: L.NetworkOptions, g: L.GeneratorSpec) -> keras.Model:
     """MLP generator (A-4 P000 synthetic; A-8 P003 4-cluster toy).
 
     | Layer          | Units              | BN   | Activation      |
@@ -63,33 +51,18 @@ def build_generator(
     with BN.
 
     Args:
-      image_shape: (data_dim,).
-      depth: number of hidden layers. units: hidden width before `width` scaling.
-      equalized_lr: EqualizedDense layers (P003 A-8).
-      normalize_code: standardise the one-hot input (see `layers.generator_inputs`).
-      layer_noise, layer_noise_std: optional Gaussian noise on every hidden layer's input (training
-        only).
-      Others: as in `tf_amgan.networks.amgan.build_generator`.
+      o: network options (`o.image_shape` = (data_dim,); `o.depth` hidden layers of `o.units`
+        before `o.width` scaling; `o.equalized_lr`: EqualizedDense layers, P003 A-8).
+      g: inputs (`g.normalize_code` standardises the one-hot, see `layers.generator_inputs`) and
+        the optional training-only noise on every hidden layer's input.
 
     Returns:
       keras.Model: noise [N, z_dim] (and onehot [N, K]) -> samples float32 [N, data_dim].
     """
-    width = L.check_width(width)
-    data_dim = _data_dim(image_shape)
-    depth, units = _check_depth_units(depth, units)
-    hidden = L.scaled_width(units, width, "the generator's hidden layers")
-    f = L.LayerFactory(
-        weight_norm=weight_norm,
-        kernel_initializer=_kernel_init,
-        batch_norm=batch_norm,
-        bn_momentum=bn_momentum,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        seed=seed,
-        equalized_lr=equalized_lr,
-    )
-    inputs, x = L.generator_inputs(z_dim, num_classes, conditional, normalize_code)
-    noise_std = layer_noise_std if layer_noise else 0.0
+    data_dim, depth, hidden = _trunk(o, "the generator's hidden layers")
+    f = o.factory(_kernel_init)
+    inputs, x = g.inputs()
+    noise_std = g.layer_noise_std
     for i in range(depth):
         x = f.noise(x, noise_std, name=f"noise{i + 1}")
         x = f.dense(hidden, name=f"dense{i + 1}")(x)
@@ -97,28 +70,10 @@ def build_generator(
         x = L.leaky_relu(x, name=f"lrelu{i + 1}")
     x = f.dense(data_dim, name="out")(x)
     out = L.float32_output(x, "linear", name="samples")
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, out, name=o.name)
 
 
-def build_discriminator(
-    *,
-    head_units: int,
-    image_shape=(2,),
-    width: float = 1.0,
-    extra_conv: bool = False,
-    input_noise_std: float = 0.0,
-    dropout: float = 0.0,
-    weight_norm: bool = False,
-    batch_norm: bool = True,
-    bn_momentum: float = 0.99,
-    sync_batch_norm: bool = False,
-    rng=None,
-    seed: int | None = None,
-    name: str = "discriminator",
-    depth: int = DEFAULT_DEPTH,
-    units: int = DEFAULT_UNITS,
-    equalized_lr: bool = False,
-) -> keras.Model:
+def build_discriminator(o: L.NetworkOptions, d: L.DiscriminatorSpec) -> keras.Model:
     """MLP discriminator (A-4 / A-8).
 
     | Layer          | Units         | BN                  | Activation     | Dropout  |
@@ -131,37 +86,23 @@ def build_discriminator(
     default to 0 here. `extra_conv` (the A-1 class-condition block) becomes one extra hidden layer.
 
     Args:
-      image_shape: (data_dim,).
-      depth, units: hidden layers and their width before `width` scaling.
-      equalized_lr: EqualizedDense layers (P003 A-8).
-      Others: as in `tf_amgan.networks.amgan.build_discriminator`.
+      o: network options, as for the generator.
+      d: head units, the extra hidden layer, input noise std and dropout rate.
 
     Returns:
       keras.Model: samples float32 [N, data_dim] -> logits float32 [N, head_units].
     """
-    width = L.check_width(width)
-    head_units = L.check_head_units(head_units)
-    data_dim = _data_dim(image_shape)
-    depth, units = _check_depth_units(depth, units)
-    hidden = L.scaled_width(units, width, "the discriminator's hidden layers")
-    f = L.LayerFactory(
-        weight_norm=weight_norm,
-        kernel_initializer=_kernel_init,
-        batch_norm=batch_norm,
-        bn_momentum=bn_momentum,
-        sync_batch_norm=sync_batch_norm,
-        rng=rng,
-        seed=seed,
-        equalized_lr=equalized_lr,
-    )
+    head_units = L.check_head_units(d.head_units)
+    data_dim, depth, hidden = _trunk(o, "the discriminator's hidden layers")
+    f = o.factory(_kernel_init)
     inputs = keras.Input((data_dim,), name="samples")
-    x = f.noise(inputs, input_noise_std, name="input_noise")
-    for i in range(depth + int(bool(extra_conv))):
+    x = f.noise(inputs, d.input_noise_std, name="input_noise")
+    for i in range(depth + int(bool(d.extra_conv))):
         x = f.dense(hidden, name=f"dense{i + 1}")(x)
         if i > 0:
             x = f.bn(x, name=f"bn{i + 1}")
         x = L.leaky_relu(x, name=f"lrelu{i + 1}")
-        x = f.dropout(x, dropout, name=f"dropout{i + 1}")
+        x = f.dropout(x, d.dropout, name=f"dropout{i + 1}")
     x = f.dense(head_units, name="head")(x)
     out = L.float32_output(x, "linear", name="logits")
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, out, name=o.name)
