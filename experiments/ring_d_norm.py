@@ -4,15 +4,15 @@
         [--d_norms=separate,joint,none] [--train_steps=6000] [--out=runs/ring_d_norm]
 
 Trains every (model, seed, d_norm) with flags/p000_ring8_cpu.cfg (the ring study's CPU twin) and
-reads the evaluation at the last step (5,000 samples: oracle NLL, modes covered, high-quality
-share). Run directories are reused, so an interrupted probe continues. Prints a markdown table per
+evaluates the last checkpoint as the study does (10,000 samples, evaluation seed 0: oracle NLL,
+modes covered, high-quality share). Run directories are reused, so an interrupted probe continues
+and a finished one is only evaluated again. Prints a markdown table per
 cell and the per-d_norm means, and writes <out>/table.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -28,7 +28,7 @@ KEYS = ("modes_covered", "hq_fraction", "nll")
 
 def run_one(model: str, seed: int, d_norm: str, steps: int, out: str) -> dict:
     from tf_amgan import config as config_lib
-    from tf_amgan import experiment
+    from tf_amgan import evaluation, experiment
 
     run_dir = os.path.join(out, f"{model}_{d_norm}_s{seed}")
     cfg = config_lib.Config.from_flagfile(
@@ -45,9 +45,9 @@ def run_one(model: str, seed: int, d_norm: str, steps: int, out: str) -> dict:
     result = experiment.run(cfg, log=lambda m: None)
     if result.status != "completed":
         raise RuntimeError(f"{run_dir}: {result.status}")
-    with open(os.path.join(run_dir, "eval.jsonl"), encoding="utf-8") as f:
-        last = [json.loads(line) for line in f if line.strip()][-1]
-    return {k: last[k] for k in KEYS}
+    options = evaluation.EvalOptions(metrics=("nll", "modes", "hq"), num_samples=10000, seed=0)
+    result = evaluation.evaluate(evaluation.run_dir_source(run_dir), options, dataset="ring8")
+    return {k: result.metrics[k] for k in KEYS}
 
 
 def main(argv=None) -> int:

@@ -96,6 +96,8 @@ def test_synthetic_study_runs_skips_resumes_and_reports(tmp_path, tiny_ring_stud
     assert [p["step"] for p in rec["curves"]["eval"]] == [10, 20, 30]
     assert 0.0 <= rec["final"]["metrics"]["mode_coverage"] <= 1.0
     assert rec["final"]["metrics"]["nll"] > 0
+    # The code that made the record: this checkout's commit.
+    assert rec["code"] == runner.code_version() and len(rec["code"]["commit"]) == 40
     assert os.path.isfile(os.path.join(out, rec["samples_png"]))
     assert "samples_png" not in results["records"][1] or results["records"][1]["cell"]["seed"] == 0
     assert any("[4/4]" in line for line in logs)
@@ -251,6 +253,19 @@ def test_ring_claims_use_early_coverage_and_final_nll():
     # AM-GAN: early 0.625 > 0.25, 0.5 (holds); NLL 100 < 200 but > 75 (does not hold).
     # SAM-GAN: early 0.1 loses; NLL 50 beats both.
     assert verdicts == ["holds", "does not hold", "does not hold", "holds"]
+
+    # With variants (D normalizations) the claims are checked within each variant.
+    other = []
+    for r in recs:
+        r2 = json.loads(json.dumps(r))
+        r2["cell"]["variant"] = "no-bn"
+        r2["final"]["metrics"]["nll"] = {"amgan": 1.0}.get(r2["cell"]["model"], 500.0)
+        other.append(r2)
+    results = {**_results(recs + other), "study": "p000_ring8"}
+    claims = report.claims_ring(specs.get("p000_ring8"), results, report.aggregate(results))
+    assert [v for _, v, _ in claims[:4]] == verdicts
+    assert claims[5][0].startswith("[no-bn] AM-GAN ends with a lower oracle NLL")
+    assert claims[5][1] == "holds"
 
 
 def test_cli_errors_exit_2(tmp_path, capsys):

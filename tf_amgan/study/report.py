@@ -365,42 +365,51 @@ def _early_coverage(records: list[dict]) -> Agg:
 
 
 def claims_ring(study, results, agg) -> list[tuple[str, str, str]]:
-    by_model: dict[str, list[dict]] = defaultdict(list)
+    """P000 App. A claims, checked within each variant (e.g. each D normalization)."""
+    by_cell: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in results["records"]:
-        by_model[r["cell"]["model"]].append(r)
-    early = {m: _early_coverage(v) for m, v in by_model.items()}
-    final = {m: Agg([r["final"]["metrics"].get("nll") for r in v]) for m, v in by_model.items()}
+        by_cell[r["cell"]["model"], r["cell"]["variant"]].append(r)
+    variants = list(dict.fromkeys(v for _, v in by_cell))
     out = []
-    for ours in ("amgan", "samgan"):
-        for values, lower, text in (
-            (early, False, "covers more modes early in training (mean mode coverage over the "
-                           "first third of the run)"),
-            (final, True, "ends with a lower oracle NLL ('finally converge well')"),
-        ):  # fmt: skip
-            verdicts, parts = [], []
-            for rival in ("labelgan", "gan"):
-                v, _ = _cmp(values.get(ours), values.get(rival), lower)
-                verdicts.append(v)
-                if ours in values and rival in values:
-                    parts.append(f"{values[ours].fmt(3)} vs {specs.MODEL_NAMES[rival]} "
-                                 f"{values[rival].fmt(3)}")  # fmt: skip
-            out.append((f"{specs.MODEL_NAMES[ours]} {text} than LabelGAN and GAN (P000 App. A, "
-                        "Fig. 5)", _combine(verdicts), "; ".join(parts)))  # fmt: skip
+    for variant in variants:
+        cells = {m: recs for (m, v), recs in by_cell.items() if v == variant}
+        early = {m: _early_coverage(v) for m, v in cells.items()}
+        final = {m: Agg([r["final"]["metrics"].get("nll") for r in v]) for m, v in cells.items()}
+        prefix = f"[{variant}] " if variant else ""
+        for ours in ("amgan", "samgan"):
+            for values, lower, text in (
+                (early, False, "covers more modes early in training (mean mode coverage over "
+                               "the first third of the run)"),
+                (final, True, "ends with a lower oracle NLL ('finally converge well')"),
+            ):  # fmt: skip
+                verdicts, parts = [], []
+                for rival in ("labelgan", "gan"):
+                    v, _ = _cmp(values.get(ours), values.get(rival), lower)
+                    verdicts.append(v)
+                    if ours in values and rival in values:
+                        parts.append(f"{values[ours].fmt(3)} vs {specs.MODEL_NAMES[rival]} "
+                                     f"{values[rival].fmt(3)}")  # fmt: skip
+                out.append((f"{prefix}{specs.MODEL_NAMES[ours]} {text} than LabelGAN and GAN "
+                            "(P000 App. A, Fig. 5)", _combine(verdicts), "; ".join(parts)))  # fmt: skip
     return out
 
 
 def correlation_rows(results) -> list[tuple[str, int, dict[str, float]]]:
-    """(scope, points, {metric: r}) for pooled and per-model checkpoints (P000 B.4)."""
+    """(scope, points, {metric: r}) for pooled and per-model checkpoints (P000 B.4).
+
+    With variants (e.g. D normalizations) every variant also gets its own pooled row.
+    """
     metrics = {"is": lambda r: r["is"], "am_v1": lambda r: r["am_v1"],
                "-am (P001)": lambda r: -r["am"]}  # fmt: skip
     scopes: dict[str, list[dict]] = defaultdict(list)
     for rec in results["records"]:
+        c = rec["cell"]
         for point in rec["curves"]["eval"]:
             if all(point.get(k) is not None for k in ("nll", "is", "am_v1", "am")):
                 scopes["all models"].append(point)
-                scopes[specs.MODEL_NAMES.get(rec["cell"]["model"], rec["cell"]["model"])].append(
-                    point
-                )
+                if c["variant"]:
+                    scopes[f"all models [{c['variant']}]"].append(point)
+                scopes[_model_title(c["model"], c["variant"])].append(point)
     out = []
     for scope, points in scopes.items():
         neg_nll = [-p["nll"] for p in points]
@@ -559,6 +568,16 @@ def _settings_section(results: dict) -> str:
     times = [
         r["train"]["mean_step_time"] for r in results["records"] if r["train"]["mean_step_time"]
     ]
+    commits = defaultdict(int)
+    for r in results["records"]:
+        code = r.get("code") or {}
+        if code.get("commit"):
+            commits[
+                code["commit"][:10] + (" (uncommitted changes)" if code.get("dirty") else "")
+            ] += 1
+    if commits:
+        lines.append("- Code (git commit of each record): " + ", ".join(
+            f"{c}: {n} runs" for c, n in sorted(commits.items())) + ".")  # fmt: skip
     if steps:
         lines.append(f"- Training steps per run: {', '.join(map(str, steps))}; mean step time "
                      f"{np.mean(times):.4f} s on this machine." if times else "")  # fmt: skip
@@ -634,11 +653,13 @@ def build(results: dict, out_dir: str) -> str:
                   "classifier (the Bayes-optimal one; P000 trained one). 'vs -log NLL' is an "
                   "extra column: the oracle NLL spans several decades over training, so its "
                   "linear correlation is dominated by the worst checkpoints.\n")  # fmt: skip
-        pooled = next((r for s, _, r in rows if s == "all models"), None)
-        if pooled:
+        for scope, _, pooled in rows:
+            if not scope.startswith("all models"):
+                continue
             holds = pooled["am_v1"] > pooled["is"]
+            which = "all checkpoints" + scope[len("all models") :]
             md.append(f"Claim (P000 B.4): the AM Score correlates with the negative oracle NLL "
-                      f"better than the IS does (0.977 vs 0.926). Ours, all checkpoints: "
+                      f"better than the IS does (0.977 vs 0.926). Ours, {which}: "
                       f"{pooled['am_v1']:.3f} vs {pooled['is']:.3f}: "
                       f"**{'holds' if holds else 'does not hold'}**.\n")  # fmt: skip
         if correlation_figure(os.path.join(fig_dir, "correlation.png"), results):

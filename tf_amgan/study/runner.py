@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import subprocess
 import time
 from typing import Any
 
@@ -147,6 +148,26 @@ def _thin(records: list[dict], keys: tuple[str, ...] | None = None) -> list[dict
     return out
 
 
+def code_version() -> dict[str, Any]:
+    """The git commit of the code running the study, and whether tf_amgan/ differs from it.
+
+    {"commit": None} outside a git checkout. Records carry it, so a rerun can be compared.
+    """
+
+    def git(*args):
+        out = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, timeout=30)
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no", "--", "tf_amgan")
+    except (OSError, subprocess.SubprocessError):
+        commit = status = None
+    if not commit:
+        return {"commit": None}
+    return {"commit": commit, "dirty": bool(status)}
+
+
 TRAIN_CURVE_KEYS = ("d_loss", "g_loss", "d_acc_real", "d_acc_fake", "class_acc", "step_time")
 
 
@@ -225,6 +246,7 @@ def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, netw
         "scale": settings.scale,
         "cell": {**dataclasses.asdict(cell), "name": cell.name, "group": cell.group},
         "fingerprint": fingerprint(cfg, settings, study),
+        "code": code_version(),
         "config": {k: v for k, v in cfg.to_dict().items() if k != "progress"},
         "train": {
             "steps": int(result.step),
