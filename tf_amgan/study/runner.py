@@ -224,8 +224,13 @@ def evaluate_cell(cfg, settings: Settings, study: specs.Study, networks: _Networ
     return {"metrics": evaluation._json_safe(result.metrics), "meta": evaluation._json_safe(meta)}
 
 
-def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, networks, log) -> dict:
-    """Trains (or resumes) and evaluates one cell; returns its record (not yet written)."""
+def run_cell(
+    cfg, settings: Settings, study: specs.Study, cell: specs.Cell, networks, log, code=None
+) -> dict:
+    """Trains (or resumes) and evaluates one cell; returns its record (not yet written).
+
+    `code`: `code_version()` taken when the study process started (the code it runs).
+    """
     from tf_amgan import experiment
 
     t0 = time.perf_counter()
@@ -246,7 +251,7 @@ def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, netw
         "scale": settings.scale,
         "cell": {**dataclasses.asdict(cell), "name": cell.name, "group": cell.group},
         "fingerprint": fingerprint(cfg, settings, study),
-        "code": code_version(),
+        "code": code if code is not None else code_version(),
         "config": {k: v for k, v in cfg.to_dict().items() if k != "progress"},
         "train": {
             "steps": int(result.step),
@@ -311,6 +316,7 @@ def run_study(settings: Settings, log=print) -> dict:
         cells = [c for c in cells if any(s in c.name for s in settings.only)]
         if not cells:
             raise ValueError(f"--only={','.join(settings.only)} matches no cell of {study.name}")
+    code = code_version()  # what this process imported; later commits do not change it
     # Every config first: a bad flagfile or option fails before any training.
     configs = [cell_config(settings, study, c) for c in cells]
     out_dir = settings.out_dir()
@@ -331,7 +337,7 @@ def run_study(settings: Settings, log=print) -> dict:
     started = time.perf_counter()
     for i, (cell, cfg, path) in enumerate(todo):
         t0 = time.perf_counter()
-        record = run_cell(cfg, settings, study, cell, networks, log)
+        record = run_cell(cfg, settings, study, cell, networks, log, code)
         if cell.seed == 0:
             record["samples_png"] = _copy_samples(cfg, out_dir, cell)
         atomic_write_json(path, record)
