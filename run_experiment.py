@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from tf_amgan import flags as flag_defs  # noqa: E402
+from tf_amgan.training import flags as flag_defs  # noqa: E402
 
 flag_defs.define_flags()
 # --help lists the library's flags as this program's own.
@@ -28,7 +28,7 @@ def main(argv):
     if len(argv) > 1:
         print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
         return 2
-    from tf_amgan import config, experiment
+    from tf_amgan.training import config, experiment
 
     try:
         cfg = config.Config.from_flags(FLAGS)

@@ -23,8 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_amgan import evaluation, networks  # noqa: E402
-from tf_amgan.metrics import classifiers  # noqa: E402
+from tf_amgan import (  # noqa: E402
+    classifiers,  # noqa: E402
+    evaluation,
+    networks,
+)
 
 DEFAULT_CLASSIFIER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "classifiers",
                                   "fashion_mnist")  # fmt: skip

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import category_eval, data, distribute, experiment
-from tf_amgan import config as config_lib
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data
+from tf_amgan.evaluation import category_eval
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute, experiment
+from tf_amgan.training import trainer as trainer_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -8,9 +8,10 @@ import pytest
 import tensorflow as tf
 from helpers import max_weight_diff, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute, experiment
+from tf_amgan.training import trainer as trainer_lib
 
 LATENT_MODELS = ("cgpgan", "infogan", "elastic_infogan", "gan_categorical")
 

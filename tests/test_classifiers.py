@@ -16,8 +16,8 @@ import scipy.special
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
+from tf_amgan import classifiers as C
 from tf_amgan import data
-from tf_amgan.metrics import classifiers as C
 
 
 def _digits(shape=(8, 8, 1)):
@@ -144,7 +144,7 @@ def test_save_load_identical_predictions(tmp_path):
 
 
 def test_load_classifier_missing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m tf_amgan.metrics.classifiers"):
+    with pytest.raises(FileNotFoundError, match="python -m tf_amgan.classifiers"):
         C.load_classifier(str(tmp_path))
 
 

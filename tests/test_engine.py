@@ -8,10 +8,11 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, max_weight_diff, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment, losses
-from tf_amgan import trainer as trainer_lib
-from tf_amgan.flags import MODELS
+from tf_amgan import data, losses
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute, experiment
+from tf_amgan.training import trainer as trainer_lib
+from tf_amgan.training.flags import MODELS
 
 
 def _trainer(cfg, strategy=None):

@@ -13,8 +13,9 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, toy_config
 
-from tf_amgan import evaluate, evaluation, experiment
-from tf_amgan.metrics import classifiers as C
+from tf_amgan import classifiers as C
+from tf_amgan import evaluate, evaluation
+from tf_amgan.training import experiment
 
 IMAGE_KEYS = ("is", "is_std", "is_full", "am", "am_std", "am_kl", "am_entropy", "acc",
               "acc_overall", "msssim_max", "msssim_mean", "fid", "precision", "recall",

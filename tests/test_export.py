@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from helpers import image_config
 
-from tf_amgan import experiment, export
+from tf_amgan import export
+from tf_amgan.training import experiment
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 from helpers import toy_config
 
-from tf_amgan import evaluation, experiment
+from tf_amgan import evaluation
+from tf_amgan.training import experiment
 
 
 @pytest.fixture(scope="module")

@@ -258,7 +258,7 @@ def main(argv=None):
     import argparse
     import sys
 
-    from tf_amgan import experiment
+    from tf_amgan.training import experiment
 
     parser = argparse.ArgumentParser(description="Export a run's generator for TF Serving.")
     parser.add_argument(

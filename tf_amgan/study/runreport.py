@@ -3,7 +3,7 @@
 A script names a list of flagfiles and says how to turn one trained run into a report dict and the
 reports into a Markdown table; `run_sweep` does the rest, per flagfile:
   1. Config.from_flagfile(flagfile, overrides from the command line);
-  2. train it with the ordinary engine (tf_amgan.experiment.run: an existing run directory is
+  2. train it with the ordinary engine (tf_amgan.training.experiment.run: an existing run directory is
      resumed, a finished one only re-evaluated);
   3. restore the last checkpoint (EMA weights swapped in when kept, as the export does);
   4. `report(run)` -> dict, written to <out>/<name>.json;
@@ -46,7 +46,7 @@ class Run:
       name: the flagfile's stem (names the run's outputs in --out).
       flagfile: absolute path of the flagfile.
       config: the Config it was trained with (flagfile + command-line overrides).
-      trainer: tf_amgan.trainer.GANTrainer holding the checkpoint's weights.
+      trainer: tf_amgan.training.trainer.GANTrainer holding the checkpoint's weights.
       source: tf_amgan.evaluation.TrainerSource of that trainer (for evaluation.evaluate).
       seconds: wall time of this invocation's experiment.run call (for a run that was already
         finished: only its final bookkeeping, not the training time).
@@ -109,8 +109,9 @@ def train_and_restore(flagfile: str, overrides: dict, log: Callable[[str], None]
     Raises:
       RuntimeError: training stopped before train_steps (interrupted or diverged).
     """
-    from tf_amgan import config as config_lib
-    from tf_amgan import evaluation, experiment
+    from tf_amgan import evaluation
+    from tf_amgan.training import config as config_lib
+    from tf_amgan.training import experiment
 
     name = run_name(flagfile)
     cfg = config_lib.Config.from_flagfile(flagfile, **overrides)

@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from tf_amgan import config as config_lib
 from tf_amgan.io_utils import append_jsonl, atomic_write_text, truncate_jsonl
+from tf_amgan.training import config as config_lib
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
 
@@ -51,7 +51,7 @@ def setup_runtime(config: config_lib.Config) -> None:
     """Process-wide TF settings; must run before TensorFlow touches devices."""
     import tensorflow as tf
 
-    from tf_amgan import distribute
+    from tf_amgan.training import distribute
 
     distribute.setup_logical_cpus(config.num_cpu_devices)
     if config.deterministic:
@@ -67,7 +67,8 @@ class Prepared:
 
 def prepare(config: config_lib.Config) -> Prepared:
     """Every check that can fail, before anything is written: options, devices, data."""
-    from tf_amgan import data, distribute
+    from tf_amgan import data
+    from tf_amgan.training import distribute
 
     config.validate()
     setup_runtime(config)
@@ -143,9 +144,9 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     """Trains (or resumes) the run described by `config`."""
     import tensorflow as tf
 
-    from tf_amgan import distribute
-    from tf_amgan import trainer as trainer_lib
     from tf_amgan.progress import Progress
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
 
     prepared = prepare(config)
     strategy, info = prepared.strategy, prepared.info
@@ -284,7 +285,8 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     """One PNG per call: samples/step_XXXXXXXX.png (class rows for class-aware models)."""
     import tensorflow as tf
 
-    from tf_amgan import data, samples
+    from tf_amgan import data
+    from tf_amgan.training import samples
 
     path = os.path.join(out, "samples", f"step_{step:08d}.png")
     info = trainer.info
@@ -339,7 +341,7 @@ def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
     """
     import tensorflow as tf
 
-    from tf_amgan.selfsup import ACTIVE_THRESHOLD
+    from tf_amgan.training.selfsup import ACTIVE_THRESHOLD
 
     if not trainer.latent:
         raise ValueError(f"category_rows needs a latent-code model, not {trainer.config.model}")
@@ -362,8 +364,9 @@ def restore_run(run_dir: str):
     """
     import tensorflow as tf
 
-    from tf_amgan import data, distribute
-    from tf_amgan import trainer as trainer_lib
+    from tf_amgan import data
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
 
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         raise FileNotFoundError(f"{run_dir} has no config.json (not a tf-amgan run directory)")

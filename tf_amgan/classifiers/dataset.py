@@ -30,7 +30,7 @@ Two families share one interface (`Classifier`: `predict_probs`, `features`, `ou
    with their own statistics cannot happen).
 
 Command:
-  python -m tf_amgan.metrics.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
+  python -m tf_amgan.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
 """
 
 from __future__ import annotations
@@ -930,7 +930,7 @@ def load_classifier(path: str) -> DatasetClassifier:
     if not (os.path.isfile(meta_path) and os.path.isfile(model_path)):
         raise FileNotFoundError(
             f"no dataset classifier at {path} (expected {CLASSIFIER_FILE} and {MODEL_FILE}); train "
-            "one with: python -m tf_amgan.metrics.classifiers --dataset=NAME --output_dir=" + path
+            "one with: python -m tf_amgan.classifiers --dataset=NAME --output_dir=" + path
         )
     with open(meta_path, encoding="utf-8") as f:
         info = json.load(f)
@@ -1123,7 +1123,7 @@ def _parser():
             raise SystemExit(2)
 
     p = Parser(
-        prog="python -m tf_amgan.metrics.classifiers",
+        prog="python -m tf_amgan.classifiers",
         description="Train the dataset classifier used by the AM Score (P001 Eq. 27).",
     )
     p.add_argument("--dataset", required=True, help="data set (tf_amgan.data.DATASETS)")

@@ -2,7 +2,7 @@
 
 Used by the `python -m tf_amgan.evaluate` command and, through `make_periodic_evaluator`, by the
 training loop. Metric maths lives in `tf_amgan.metrics` (pure functions / accumulators); networks
-come from `tf_amgan.metrics.classifiers`; this module only draws samples and streams them through.
+come from `tf_amgan.classifiers`; this module only draws samples and streams them through.
 
 Sample sources (each yields `SampleBatch`es: images float32 in [-1, 1], conditioning labels or
 None, and the model's own class):
@@ -49,8 +49,8 @@ import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
+from tf_amgan import classifiers as classifiers_lib
 from tf_amgan import data
-from tf_amgan.metrics import classifiers as classifiers_lib
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
 from tf_amgan.metrics import scores as scores_lib
@@ -173,7 +173,7 @@ class TrainerSource(SampleSource):
     are these categories.
 
     Args:
-      trainer: tf_amgan.trainer.GANTrainer.
+      trainer: tf_amgan.training.trainer.GANTrainer.
       description: extra fields for `describe()` (e.g. the run directory and checkpoint).
     """
 
@@ -220,7 +220,7 @@ def run_dir_source(run_dir: str) -> TrainerSource:
     Raises:
       FileNotFoundError: not a run directory, or no checkpoint yet.
     """
-    from tf_amgan import experiment
+    from tf_amgan.training import experiment
 
     trainer, latest = experiment.restore_run(run_dir)
     inner = getattr(trainer.g_optimizer, "inner_optimizer", trainer.g_optimizer)
@@ -846,7 +846,7 @@ def make_periodic_evaluator(
     the metric names checked here, so a bad configuration fails before training starts.
 
     Args:
-      config: tf_amgan.config.Config.
+      config: tf_amgan.training.config.Config.
       writer: a tf.summary writer to use (default: one on `<output_dir>/tensorboard`).
       log: optional callable(str) for a one-line summary per evaluation.
 
@@ -867,7 +867,7 @@ def make_periodic_evaluator(
             )
     elif info.is_image and any(m in metrics for m in _CLASSIFIER_METRICS + ("is", "fid", "prd")):
         raise ValueError(f"--eval_metrics={','.join(metrics)} on {config.dataset} need --classifier "
-                         "(train one with python -m tf_amgan.metrics.classifiers)")  # fmt: skip
+                         "(train one with python -m tf_amgan.classifiers)")  # fmt: skip
     options = EvalOptions(metrics=metrics, num_samples=config.eval_samples,
                           batch_size=min(500, max(config.batch_size, 100)), seed=config.seed,
                           prd_samples=min(5000, config.eval_samples), data_dir=config.data_dir,
@@ -876,7 +876,7 @@ def make_periodic_evaluator(
     state = {"writer": writer}
 
     def evaluator(trainer, step: int) -> dict:
-        from tf_amgan import distribute
+        from tf_amgan.training import distribute
 
         result = evaluate(TrainerSource(trainer), options, classifier=classifier,
                           dataset=config.dataset, data_options=config.data_options)  # fmt: skip
