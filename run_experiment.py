@@ -28,14 +28,15 @@ def main(argv):
     if len(argv) > 1:
         print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
         return 2
-    from tf_amgan.training import config, experiment
+    from tf_amgan import train
+    from tf_amgan.training import config
 
     try:
         cfg = config.Config.from_flags(FLAGS)
     except config.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return experiment.main_cli(cfg)
+    return train.main_cli(cfg)
 
 
 if __name__ == "__main__":

@@ -127,7 +127,8 @@ def _free_ports(n):
 WORKER = r"""
 import hashlib, json, sys
 import numpy as np
-from tf_amgan.training import config, experiment
+from tf_amgan.training import config
+from tf_amgan import train
 cfg = config.Config.from_dict(json.loads(sys.argv[1]))
 captured = {}
 from tf_amgan.training import trainer as trainer_lib
@@ -135,7 +136,7 @@ init = trainer_lib.GANTrainer.__init__
 def keep(self, *a, **k):
     init(self, *a, **k); captured["t"] = self
 trainer_lib.GANTrainer.__init__ = keep
-r = experiment.run(cfg, log=lambda *a: None)
+r = train.run(cfg, log=lambda *a: None)
 t = captured["t"]
 h = hashlib.sha256()
 for v in t.generator.weights + t.discriminator.weights + t.g_optimizer.variables:

@@ -19,7 +19,7 @@ import os
 import time
 from typing import Any
 
-from tf_amgan.io_utils import atomic_write_bytes, atomic_write_json
+from tf_amgan.io_utils import atomic_write_bytes, atomic_write_json, json_safe
 from tf_amgan.study import report, specs
 from tf_amgan.training import config as config_lib
 
@@ -200,15 +200,15 @@ def evaluate_cell(cfg, settings: Settings, study: specs.Study, networks: _Networ
     if "msssim" in result.meta:
         meta["msssim_grouping"] = result.meta["msssim"]["grouping"]
         meta["msssim_per_class_mean"] = result.meta["msssim"]["per_class_mean"]
-    return {"metrics": evaluation._json_safe(result.metrics), "meta": evaluation._json_safe(meta)}
+    return {"metrics": json_safe(result.metrics), "meta": json_safe(meta)}
 
 
 def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, networks, log) -> dict:
     """Trains (or resumes) and evaluates one cell; returns its record (not yet written)."""
-    from tf_amgan.training import experiment
+    from tf_amgan import train
 
     t0 = time.perf_counter()
-    result = experiment.run(cfg, log=lambda m: None)
+    result = train.run(cfg, log=lambda m: None)
     train_seconds = time.perf_counter() - t0
     if result.status == "interrupted":
         raise StudyInterrupted(result.signum)

@@ -15,22 +15,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
-from tf_amgan.io_utils import atomic_write_json, atomic_write_text
+from tf_amgan.io_utils import atomic_write_json, atomic_write_text, json_safe
 
 __all__ = [
     "Run",
     "add_arguments",
     "cell",
     "flagfile_paths",
-    "json_safe",
     "markdown_table",
     "run_name",
     "run_sweep",
@@ -109,15 +105,14 @@ def train_and_restore(flagfile: str, overrides: dict, log: Callable[[str], None]
     Raises:
       RuntimeError: training stopped before train_steps (interrupted or diverged).
     """
-    from tf_amgan import evaluation
+    from tf_amgan import evaluation, train
     from tf_amgan.training import config as config_lib
-    from tf_amgan.training import experiment
 
     name = run_name(flagfile)
     cfg = config_lib.Config.from_flagfile(flagfile, **overrides)
     log(f"== {name}: --model={cfg.model}, {cfg.train_steps} steps -> {cfg.output_dir}")
     t0 = time.perf_counter()
-    result = experiment.run(cfg, log=log)
+    result = train.run(cfg, log=log)
     seconds = time.perf_counter() - t0
     if result.status != "completed":
         raise RuntimeError(f"{name}: training {result.status} at step {result.step}")
@@ -164,23 +159,6 @@ def run_sweep(
 def write_reports(out_dir: str, rows: list[dict], table: Callable[[list[dict]], str]) -> None:
     atomic_write_text(os.path.join(out_dir, "table.md"), table(rows))
     atomic_write_json(os.path.join(out_dir, "results.json"), rows)
-
-
-def json_safe(value):
-    """NumPy scalars/arrays -> Python; NaN/Inf -> None (strict JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value
 
 
 def cell(value, spec: str = "") -> str:
