@@ -36,9 +36,9 @@ def main(argv=None) -> int:
 
     import tensorflow as tf
 
-    from tf_amgan import data, experiment, networks
+    from tf_amgan import data, networks, runs
 
-    trainer, checkpoint = experiment.restore_run(args.run_dir)
+    trainer, checkpoint = runs.restore_run(args.run_dir)
     cfg = trainer.config
     if trainer.latent or trainer.objective.head_units == 1:
         print(f"error: --model={cfg.model} has no class logits in D", file=sys.stderr)

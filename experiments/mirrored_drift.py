@@ -38,9 +38,10 @@ def main(argv=None) -> int:
     tf.config.set_logical_device_configuration(
         cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
     )
-    from tf_amgan import config as config_lib
-    from tf_amgan import data, distribute
-    from tf_amgan import trainer as trainer_lib
+    from tf_amgan import data
+    from tf_amgan.training import config as config_lib
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
 
     tmp = tempfile.mkdtemp(prefix="mirrored_drift_")
     cfg = config_lib.Config.from_flagfile(

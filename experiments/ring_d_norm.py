@@ -27,8 +27,8 @@ KEYS = ("modes_covered", "hq_fraction", "nll")
 
 
 def run_one(model: str, seed: int, d_norm: str, steps: int, out: str) -> dict:
-    from tf_amgan import config as config_lib
-    from tf_amgan import evaluation, experiment
+    from tf_amgan import evaluation, train
+    from tf_amgan.training import config as config_lib
 
     run_dir = os.path.join(out, f"{model}_{d_norm}_s{seed}")
     cfg = config_lib.Config.from_flagfile(
@@ -42,7 +42,7 @@ def run_one(model: str, seed: int, d_norm: str, steps: int, out: str) -> dict:
         output_dir=run_dir,
         progress=False,
     ).validate()
-    result = experiment.run(cfg, log=lambda m: None)
+    result = train.run(cfg, log=lambda m: None)
     if result.status != "completed":
         raise RuntimeError(f"{run_dir}: {result.status}")
     options = evaluation.EvalOptions(metrics=("nll", "modes", "hq"), num_samples=10000, seed=0)

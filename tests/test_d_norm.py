@@ -8,10 +8,11 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, networks
-from tf_amgan import trainer as trainer_lib
-from tf_amgan.flags import MLP_D_NORM
+from tf_amgan import data, networks
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
+from tf_amgan.training.flags import MLP_D_NORM
 
 
 def _trainer(cfg):

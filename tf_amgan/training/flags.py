@@ -122,10 +122,10 @@ def define_flags():
         "so both are normalized with the statistics of the joint batch (the G step's D pass "
         "also takes the real batch). none: no batch norm in D (G keeps it). auto: separate for "
         "the conv archs; none for mlp: on the 8-Gaussian ring (p000_ring8_cpu, 4 models x 2 "
-        "seeds) D without BN had the lowest oracle NLL in every run (median 0.6 vs 2e3 "
-        "separate, 3e5 joint) and the largest share of samples within 3 std of a mode (0.55 "
-        "vs 0.03 separate, 0.30 joint); joint covered about one mode more (3.1 of 8 vs 2.0) "
-        "but scattered samples off the ring (BUILD.md).",
+        "seeds) D without BN had the lowest oracle NLL in all 8 runs (median 1.2 vs 2.2e3 "
+        "separate, 2.9e5 joint) and the largest share of samples within 3 std of a mode (0.63 vs "
+        "0.03 separate, 0.43 joint); joint and separate covered more modes (3.8 and 2.9 of 8 vs "
+        "2.0) but with most samples off the modes (BUILD.md).",
     )
     flags.DEFINE_float(
         "input_noise_std",
