@@ -531,7 +531,10 @@ def _claims_section(claims, other: tuple[str, dict[str, str]] | None = None) -> 
     for _, v, _ in claims:
         counts[v] += 1
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-    lines = ["## Do the papers' claims hold at this scale?\n", f"{len(claims)} claims: {summary}.\n"]
+    lines = [
+        "## Do the papers' claims hold at this scale?\n",
+        f"{len(claims)} claims: {summary}.\n",
+    ]
     if other is None:
         lines += ["| claim | verdict | our numbers |", "|---|---|---|"]
         lines += [f"| {c} | **{v}** | {e} |" for c, v, e in claims]
