@@ -49,7 +49,7 @@ from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
 from tf_amgan.metrics import scores as scores_lib
 from tf_amgan.metrics import synthetic as synthetic_lib
-from tf_amgan.progress import SampleProgress
+from tf_amgan.progress import sample_progress
 
 __all__ = [
     "ALL_METRICS",
@@ -287,7 +287,7 @@ def evaluate(
     points: list[np.ndarray] = []
     acc_reference = None
 
-    bar = SampleProgress(n_total, enabled=progress)
+    bar = sample_progress(n_total, enabled=progress)
     done = 0
     it = source.batches(n_total, options.batch_size, options.seed)
     while True:
