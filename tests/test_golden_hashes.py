@@ -82,6 +82,11 @@ CASES: dict[str, dict] = {
     "modegan-predefined+class_priors+smoothing": dict(
         model="modegan", labeling="predefined", class_priors=_PRIORS9, label_smoothing=0.9
     ),
+    # Randomness inside the networks (D input noise and dropout, G layer noise): pins the order of
+    # the draws from the trainer's generator.
+    "amgan-dynamic+network_noise": dict(
+        model="amgan", input_noise_std=0.1, dropout=0.2, g_layer_noise=True
+    ),
     # Projection heads: binary, binary+aux, K+1.
     "gan-predefined+projection": dict(model="gan", labeling="predefined", projection=True),
     "acgan-dynamic+projection": dict(model="acgan", projection=True),
@@ -105,6 +110,12 @@ CASES: dict[str, dict] = {
         model="cgpgan", strategy="mirrored", prob_normalize_until=12, **_LATENT
     ),
     "infogan": dict(model="infogan", **_LATENT),
+    "cgpgan+network_noise": dict(
+        model="cgpgan", input_noise_std=0.1, dropout=0.2, g_layer_noise=True, **_LATENT
+    ),
+    "infogan+no_penalties+network_noise": dict(
+        model="infogan", lambda_r2=0.0, input_noise_std=0.1, dropout=0.2, **_LATENT
+    ),
     "infogan+creg": dict(model="infogan", lambda_creg=0.5, lambda_cls=0.7, **_LATENT),
     "elastic_infogan+late_update": dict(
         model="elastic_infogan", prior_update_start=5, prior_lr=1e-2, **_LATENT
@@ -130,10 +141,12 @@ GOLDEN: dict[str, tuple[str, str]] = {
     "acgan_star_lowaux-dynamic+ema+d_steps": ("bc9e0f45bf05fd5f", "dde2a2f1fa951905"),
     "acgan_star_lowaux-predefined": ("0f1c63d4f785ba0b", "f8d26bfbd60ee189"),
     "amgan-dynamic": ("9eb391ad9eb178a5", "a82c4a52f049978b"),
+    "amgan-dynamic+network_noise": ("a9b37bbae6a922eb", "630244029c6ea977"),
     "amgan-dynamic+projection": ("8a1c723b28bca719", "d7a44d9f4b1815fd"),
     "amgan-predefined": ("0888b2c2399b7b2b", "61f18c4c671f8686"),
     "amgan-semisup+class_mode": ("da14f26ad40ab781", "f75e8866edc8b35f"),
     "cgpgan": ("32b032d3031d5b34", "87abf5c2d4f225d8"),
+    "cgpgan+network_noise": ("79d7a8f0deec786b", "bf429dfa2ac4fe8f"),
     "cgpgan+normalize+late_update+3_categories": ("c4cb468789c0abb4", "931ddd740db72941"),
     "cgpgan-mirrored+normalize": ("d9ef905a3f45bb70", "98b02bd0adba0a6f"),
     "elastic_infogan+late_update": ("a2d45b9f36647dcd", "cce53c4f1d3fa538"),
@@ -147,6 +160,7 @@ GOLDEN: dict[str, tuple[str, str]] = {
     "gan_star-predefined+d_aux_weight": ("861dac4963a17131", "803dc5892eb88d61"),
     "infogan": ("95fe07a9480aa320", "0362fe6040cbe561"),
     "infogan+creg": ("889131c50d898e20", "3d30093e0feb13f3"),
+    "infogan+no_penalties+network_noise": ("5649fb5f5cb95a95", "30963cdce02e68aa"),
     "kplus1-dynamic+class_priors": ("8f9fad1e3a968e6a", "681c436d414bb149"),
     "labelgan-dynamic": ("400e5e25d81d42be", "93e63d3038162169"),
     "labelgan-predefined+zero_fake_logit": ("6fd57268e5e581d0", "370c2425282ed60c"),
@@ -234,14 +248,14 @@ def test_golden_hash(case, tmp_path):
     assert run_case(CASES[case], str(tmp_path)) == GOLDEN[case]
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # prints the table (argv: only these case ids)
     import tempfile
 
     sys.path.insert(0, os.path.dirname(__file__))
     import conftest  # noqa: F401  (two logical CPUs for the mirrored cases)
 
     print("GOLDEN: dict[str, tuple[str, str]] = {")
-    for name in sorted(CASES):
+    for name in sys.argv[1:] or sorted(CASES):
         with tempfile.TemporaryDirectory() as d:
             print(f"    {name!r}: {run_case(CASES[name], d)!r},", flush=True)
     print("}")
