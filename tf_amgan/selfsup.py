@@ -20,9 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_amgan.losses.cgpgan import PRIOR_KINDS
+__all__ = ["PRIOR_KINDS", "CategoricalPrior", "gumbel_noise", "prior_statistics"]
 
-__all__ = ["CategoricalPrior", "gumbel_noise", "prior_statistics"]
+PRIOR_KINDS = ("fixed", "dynamic", "gumbel")
 
 ACTIVE_THRESHOLD = 0.01  # P003 omits categories below 1% from its reports (E-12)
 

@@ -43,7 +43,13 @@ from tf_amgan.losses.kplus1 import (
     labelgan_generator_loss,
     samgan_generator_loss,
 )
-from tf_amgan.losses.registry import available_objectives, get_objective
+from tf_amgan.losses.registry import (
+    available_objectives,
+    get_family,
+    get_objective,
+    register_model,
+    unregister_model,
+)
 
 __all__ = [
     "BinaryAuxObjective",
@@ -60,11 +66,14 @@ __all__ = [
     "extended_generator_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",
+    "get_family",
     "get_objective",
     "kplus1_discriminator_loss",
     "labelgan_generator_loss",
     "log_class_distribution",
+    "register_model",
     "samgan_generator_loss",
     "semi_supervised_loss",
+    "unregister_model",
     "unsupervised_marginal_loss",
 ]

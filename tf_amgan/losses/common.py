@@ -195,6 +195,8 @@ class Objective:
     head_units: int
     labelings: tuple[str, ...] = (DYNAMIC, PREDEFINED)
     uses_targets: bool = False
+    # True when generator_loss takes D's logits on the real batch as a third argument (M-14).
+    generator_needs_data_logits: bool = False
 
     def __init__(self, name: str, num_classes: int, options: dict):
         self.name = name
@@ -244,8 +246,12 @@ class Objective:
         targets = tf.argmax(self.class_logits(fake_logits), axis=-1, output_type=tf.int32)
         return tf.stop_gradient(targets)
 
-    def real_probability(self, logits) -> tf.Tensor:
-        """D_r(x) float32 `[batch]` (for D accuracy logging)."""
+    def real_probability(self, logits, labels=None) -> tf.Tensor:
+        """D_r(x) float32 `[batch]` (for D accuracy logging).
+
+        labels: int `[batch]` classes of the examples; only heads that depend on the class
+        (projection) use them.
+        """
         raise NotImplementedError
 
     def _fake_targets(self, fake_targets) -> tf.Tensor:
