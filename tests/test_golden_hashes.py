@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import data, distribute, losses
-from tf_amgan import trainer as trainer_lib
-from tf_amgan.config import Config
-from tf_amgan.flags import MODELS
+from tf_amgan import data, losses
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
+from tf_amgan.training.config import Config
+from tf_amgan.training.flags import MODELS
 
 STEPS = 20
 

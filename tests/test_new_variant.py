@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment, losses
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, losses, train
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -119,9 +120,9 @@ def test_trainer_feeds_the_new_objective(tmp_path, lsgan):
 
 
 def test_library_loop_trains_and_resumes(tmp_path, lsgan):
-    result = experiment.run(_config(tmp_path), log=lambda *a: None)
+    result = train.run(_config(tmp_path), log=lambda *a: None)
     assert result.status == "completed" and result.step == 4
-    resumed = experiment.run(_config(tmp_path, train_steps=6), log=lambda *a: None)
+    resumed = train.run(_config(tmp_path, train_steps=6), log=lambda *a: None)
     assert resumed.status == "completed" and resumed.step == 6
 
 

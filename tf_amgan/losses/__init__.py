@@ -45,7 +45,6 @@ from tf_amgan.losses.kplus1 import (
 )
 from tf_amgan.losses.registry import (
     available_objectives,
-    get_family,
     get_objective,
     register_model,
     unregister_model,
@@ -66,7 +65,6 @@ __all__ = [
     "extended_generator_loss",
     "gan_discriminator_loss",
     "gan_generator_loss",
-    "get_family",
     "get_objective",
     "kplus1_discriminator_loss",
     "labelgan_generator_loss",

@@ -2,7 +2,7 @@
 
 These models feed G a categorical code c_f ~ P(C) over d_c categories next to the noise,
 G(z, c_f), and (except M-21) train a third network, the classifier Q (d_c-way softmax, separate
-from D as in all P003 experiments). `LatentCodeFamily` (the train-step side, below) draws c_f
+from D as in all P003 experiments). `tf_amgan.training.families.LatentCodeFamily` draws c_f
 from the prior and calls:
 
   D: discriminator_loss(a_r, real_categories, a_f, c_f) + Σ weight · ‖∇_{x'} score(x')‖²  (penalties
@@ -25,15 +25,12 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from tf_amgan import data, selfsup
-from tf_amgan.losses import common, family
-from tf_amgan.losses.family import InputPenalty
-from tf_amgan.selfsup import PRIOR_KINDS
+from tf_amgan.losses import common
+from tf_amgan.losses.common import InputPenalty
 
 __all__ = [
     "PRIOR_KINDS",
     "InputPenalty",
-    "LatentCodeFamily",
     "LatentCodeObjective",
     "adversarial_score",
     "argmax_onehot",
@@ -45,7 +42,8 @@ __all__ = [
     "prob_normalize",
 ]
 
-DISCRIMINATOR, CLASSIFIER = family.DISCRIMINATOR, "classifier"
+PRIOR_KINDS = ("fixed", "dynamic", "gumbel")
+DISCRIMINATOR, CLASSIFIER = "discriminator", "classifier"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -291,170 +289,3 @@ class LatentCodeObjective(common.Objective):
             f"objective {self.name!r}: categories come from the classifier Q (or the code), "
             "not from D's head"
         )
-
-
-# ----------------------------------------------------------------------------------------------
-# The family: codes from the prior, real categories from Q, the prior update.
-
-
-class LatentCodeFamily(family.Family):
-    """Latent-code models in the train step (P003 Alg. 1): G(z, c_f), c_f ~ P(C); D and Q.
-
-    D step (lines 1-18): real categories c_r = argmax_onehot(c'_r) of Q's softmax c'_r on the real
-    batch (prob_normalize'd early in training, with the global-batch mean); D minimises
-    L^d_adv + λ_r2 R2, Q minimises λ_cls L_cls + λ_creg L_creg. After the G step the dynamic prior
-    takes the global-batch mean of c'_r (line 25); a Gumbel prior is trained by G's loss (M-22).
-
-    Args:
-      objective: a `LatentCodeObjective` (num_classes = d_c).
-      num_classes: K of the data set (reported; the model never sees labels).
-      prior: a `tf_amgan.selfsup.CategoricalPrior` factory, called in the strategy scope.
-      seed: the run's seed (stratified category sampling at inference).
-    """
-
-    latent_code = True
-
-    def __init__(self, objective: LatentCodeObjective, *, num_classes: int, prior, seed: int):
-        self.objective = objective
-        self.num_classes = int(num_classes)
-        self.num_categories = objective.num_categories
-        self.penalties = objective.input_penalties
-        self._has_q = bool(objective.classifier_units)
-        if objective.generator_uses_classifier:
-            self.generator_critics = (DISCRIMINATOR, CLASSIFIER)
-        self._make_prior = prior
-        self._seed = int(seed)
-
-    @classmethod
-    def from_config(cls, config, dataset_classes: int) -> LatentCodeFamily:
-        from tf_amgan.losses import registry
-
-        d_c = config.resolved_num_categories(dataset_classes)
-        objective = registry.get_objective(config.model, d_c, **config.objective_options())
-        until = config.prob_normalize_until
-
-        def prior():
-            return selfsup.CategoricalPrior(
-                d_c,
-                objective.prior_kind,
-                initial=config.category_prior,
-                decay=config.prior_decay,
-                update_start=config.prior_update_start,
-                normalize_until=None if until < 0 else until,
-                temperature=config.gumbel_temperature,
-                learning_rate=config.prior_lr,
-            )
-
-        return cls(objective, num_classes=dataset_classes, prior=prior, seed=config.seed)
-
-    @property
-    def critics(self):
-        out = [family.Critic(DISCRIMINATOR, "d", self.objective.head_units)]
-        if self._has_q:
-            # The classifier Q: D's architecture, separate weights (P003).
-            out.append(family.Critic(CLASSIFIER, "q", self.objective.classifier_units))
-        return tuple(out)
-
-    def generator_spec(self):
-        return {"num_classes": self.num_categories, "conditional": True, "normalize_code": True}
-
-    # ---- state -----------------------------------------------------------------------------
-    def build(self):
-        self.prior = self._make_prior()
-
-    @property
-    def variables(self):
-        return dict(self.prior.variables)
-
-    @property
-    def generator_step_variables(self):
-        return self.prior.trainable_variables
-
-    def apply_generator_step_gradients(self, grads, step, loss_scale):
-        if not grads:
-            return
-        # The learned prior (M-22) is trained by G's loss only from --prior_update_start on.
-        active = tf.cast(self.prior.update_active(step), tf.float32)
-        if loss_scale is not None:  # the G loss was scaled for G's LossScaleOptimizer
-            active = active / tf.cast(loss_scale, tf.float32)
-        # Overflowing (loss-scaled) steps are skipped by G's optimizer; zero them here too.
-        grads = [tf.where(tf.math.is_finite(g), g * active, 0.0) for g in grads]
-        self.prior.optimizer.apply(grads, self.prior.trainable_variables)
-
-    def input_noise(self, batch_size, seed_for):
-        # Codes are drawn in the step from this noise and the current P(C).
-        shape = [batch_size, self.num_categories]
-        return {
-            "c_d": selfsup.gumbel_noise(shape, seed_for(0)),
-            "c_g": selfsup.gumbel_noise(shape, seed_for(1)),
-        }
-
-    def after_step(self, step, metrics):
-        # Alg. 1 line 25, in cross-replica context: every replica gets the same P(C).
-        batch_mean = metrics.pop("prior_batch_mean", None)
-        if batch_mean is not None:
-            self.prior.update(step, batch_mean)
-        metrics.update(self.prior.statistics())
-        return metrics
-
-    # ---- replica side ----------------------------------------------------------------------
-    def fake_condition(self, batch, phase, hard=False):
-        """c_f `[B, d_c]` from the pipeline's Gumbel noise and the current P(C)."""
-        return self.prior.sample_codes(batch[f"c_{phase}"], relaxed=False if hard else None)
-
-    def generator_inputs(self, z, condition):
-        """[z, code]: int categories `[B]` are one-hot encoded, float codes used as given."""
-        if condition.dtype.is_integer:
-            condition = tf.one_hot(condition, self.num_categories, dtype=z.dtype)
-        return [z, tf.cast(condition, z.dtype)]
-
-    def critic_losses(self, batch, codes, real, fake, ctx):
-        obj = self.objective
-        real_logits, fake_logits = real[DISCRIMINATOR], fake[DISCRIMINATOR]
-        real_categories, real_codes, metrics, sums = None, codes, {}, {}
-        if self._has_q:
-            real_probs = tf.nn.softmax(tf.cast(real[CLASSIFIER], tf.float32))
-            normalized = prob_normalize(real_probs, ctx.global_batch_mean(real_probs))
-            real_probs = tf.where(self.prior.normalize_active(ctx.step), normalized, real_probs)
-            real_categories = tf.argmax(real_probs, axis=-1, output_type=tf.int32)
-            real_codes = tf.one_hot(real_categories, self.num_categories)
-            # Its global-batch mean feeds the dynamic prior after the G step (`after_step`).
-            sums["prior_batch_mean"] = tf.reduce_sum(real_probs, axis=0) / ctx.global_batch
-        losses = {
-            DISCRIMINATOR: obj.discriminator_loss(real_logits, real_categories, fake_logits, codes)
-        }
-        if self._has_q:
-            q_fake = fake[CLASSIFIER]
-            losses[CLASSIFIER] = obj.classifier_loss(q_fake, codes)
-            hit = tf.equal(tf.argmax(q_fake, axis=-1), tf.argmax(codes, axis=-1))
-            metrics["q_fake_acc"] = tf.cast(hit, tf.float32)
-        real_score = adversarial_score(real_logits, real_codes)
-        fake_score = adversarial_score(fake_logits, codes)
-        metrics["d_real_acc"] = tf.cast(real_score > 0, tf.float32)
-        metrics["d_fake_acc"] = tf.cast(fake_score < 0, tf.float32)
-        return losses, metrics, sums
-
-    def generator_loss(self, batch, codes, fake, real):
-        return self.objective.generator_loss(fake[DISCRIMINATOR], codes, fake.get(CLASSIFIER))
-
-    # ---- inference -------------------------------------------------------------------------
-    def sample_categories(self, n: int, index: int = 0):
-        """`[n]` int32 categories in the proportions of the current P(C).
-
-        Systematic (stratified) sampling with a fixed seed: each category k gets floor or ceil of
-        n·P(k) samples, so evaluation batches follow P(C) without sampling noise.
-        """
-        seed = tf.constant([self._seed, 0x5A3E + index], tf.int64)
-        return data.sample_labels(
-            seed, n, self.num_categories, prior=self.prior.probs(), stratified=True
-        )
-
-    def sampling_condition(self, n, labels=None):
-        return self.sample_categories(n) if labels is None else tf.convert_to_tensor(labels)
-
-    def classify(self, critics, images):
-        """argmax of the classifier Q (P003); -1 without Q (M-21)."""
-        if not self._has_q:
-            return tf.fill([tf.shape(images)[0]], -1)
-        logits = critics[CLASSIFIER](images, training=False)
-        return tf.argmax(logits, axis=-1, output_type=tf.int32)

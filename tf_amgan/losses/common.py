@@ -12,9 +12,10 @@ stays finite and accurate for logits of magnitude 100. H(p, q) = -Σ_i p_i log q
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
@@ -22,6 +23,7 @@ __all__ = [
     "DYNAMIC",
     "PREDEFINED",
     "FAKE_LOGIT_CHOICES",
+    "InputPenalty",
     "Objective",
     "as_float32",
     "as_labels",
@@ -176,6 +178,23 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # The interface every objective implements.
+
+
+@dataclasses.dataclass(frozen=True)
+class InputPenalty:
+    """A per-example penalty weight · ‖∇_{x'} score(x')‖² on generated samples x'.
+
+    Attributes:
+      name: metrics key ("r2", "creg").
+      network: the name of the critic whose loss it joins (and whose parameters it trains).
+      weight: λ (> 0; zero-weight penalties are not declared at all).
+      score: (critic outputs on x' {name: logits}, the fakes' condition) -> `[B]`.
+    """
+
+    name: str
+    network: str
+    weight: float
+    score: Callable[[dict, tf.Tensor], tf.Tensor]
 
 
 class Objective:

@@ -2,7 +2,8 @@
 
 This is the only place that maps model names to loss variants (style anchors: no `if model == ...`
 elsewhere). Aliases keep their own `name` but build the same objective. The family
-(`tf_amgan.losses.family`) is the train-step side of a model: the trainer asks it, never the name.
+(`tf_amgan.training.families`) is the train-step side of a model: the trainer asks it, never the
+name.
 A new variant is one `register_model` call (e.g. from a module named in --import_modules).
 """
 
@@ -14,11 +15,11 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from tf_amgan.losses import binary, cgpgan, common, family, kplus1, projection, semisup
+from tf_amgan.losses import binary, cgpgan, common, kplus1, projection, semisup
 
 __all__ = [
     "available_objectives",
-    "get_family",
+    "family_of",
     "get_objective",
     "register_model",
     "unregister_model",
@@ -31,8 +32,9 @@ class _Entry:
     factory: Callable[..., common.Objective]
     defaults: dict[str, Any]  # every accepted option with its default
     summary: str
-    # The train-step side: a family.Family subclass with from_config(config, dataset_classes).
-    family: type = family.ClassLabelFamily
+    # The train-step side, a kind of tf_amgan.training.families: "class_label" or "latent_code"
+    # (G takes a categorical code c_f ~ P(C), tf_amgan.losses.cgpgan).
+    family: str = "class_label"
 
 
 _SMOOTH = {"label_smoothing": 1.0, "projection": False}
@@ -105,25 +107,25 @@ _REGISTRY: dict[str, _Entry] = {
         _latent(head="categorical", classifier=True, generator_classification=False),
         {**_INFOGAN, "lambda_creg": 0.1, "prior": "dynamic"},
         "CGPGAN: CAGAN head, classifier Q, Eq. 10 penalty, dynamic prior (M-23)",
-        family=cgpgan.LatentCodeFamily,
+        family="latent_code",
     ),
     "infogan": _Entry(
         _INFO,
         {**_INFOGAN, "prior": "fixed"},
         "InfoGAN, fixed prior (M-20)",
-        family=cgpgan.LatentCodeFamily,
+        family="latent_code",
     ),
     "elastic_infogan": _Entry(
         _INFO,
         {**_INFOGAN, "prior": "gumbel"},
         "Elastic InfoGAN without the contrastive loss: Gumbel-softmax prior (M-22)",
-        family=cgpgan.LatentCodeFamily,
+        family="latent_code",
     ),
     "gan_categorical": _Entry(
         _latent(head="single", classifier=False, generator_classification=False),
         {"lambda_r2": 1.0, "prior": "fixed"},
         "vanilla GAN with a categorical latent code (M-21)",
-        family=cgpgan.LatentCodeFamily,
+        family="latent_code",
     ),
 }
 
@@ -141,7 +143,7 @@ def register_model(
     factory: Callable[..., common.Objective],
     defaults: dict[str, Any] | None = None,
     summary: str = "",
-    family_cls: type = family.ClassLabelFamily,
+    family: str = "class_label",
 ) -> None:
     """Adds a model variant: `factory(name, num_classes, **options)` -> Objective.
 
@@ -151,7 +153,8 @@ def register_model(
       defaults: accepted options with their defaults (label_smoothing and projection are
         applied by their own code paths only when listed here).
       summary: one line for listings.
-      family_cls: the family the trainer uses (default: class-label models).
+      family: the kind of tf_amgan.training.families the trainer uses ("class_label": G(z) or
+        G(z, onehot(y)) and one discriminator; "latent_code": the P003 models).
 
     Raises:
       ValueError: the name is taken.
@@ -160,7 +163,7 @@ def register_model(
         raise ValueError(f"model name must be a non-empty string, got {name!r}")
     if name in _REGISTRY:
         raise ValueError(f"model {name!r} is already registered")
-    _REGISTRY[name] = _Entry(factory, dict(defaults or {}), summary, family_cls)
+    _REGISTRY[name] = _Entry(factory, dict(defaults or {}), summary, family)
 
 
 def unregister_model(name: str) -> None:
@@ -181,17 +184,12 @@ def _entry(name: str) -> _Entry:
 
 def uses_latent_code(name: str) -> bool:
     """Whether `name`'s generator takes a categorical code c_f ~ P(C) (CGPGAN, InfoGAN family)."""
-    return _entry(name).family.latent_code
+    return _entry(name).family == "latent_code"
 
 
-def get_family(config, dataset_classes: int) -> family.Family:
-    """The family (objective included) of `config.model`, for a data set with K classes.
-
-    Args:
-      config: a validated tf_amgan.config.Config.
-      dataset_classes: K of the training data.
-    """
-    return _entry(config.model).family.from_config(config, int(dataset_classes))
+def family_of(name: str) -> str:
+    """The family kind (tf_amgan.training.families) the trainer uses for model `name`."""
+    return _entry(name).family
 
 
 def get_objective(name: str, num_classes: int, **options) -> common.Objective:

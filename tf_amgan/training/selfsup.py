@@ -20,9 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["PRIOR_KINDS", "CategoricalPrior", "gumbel_noise", "prior_statistics"]
+from tf_amgan.losses.cgpgan import PRIOR_KINDS
 
-PRIOR_KINDS = ("fixed", "dynamic", "gumbel")
+__all__ = ["CategoricalPrior", "gumbel_noise", "prior_statistics"]
 
 ACTIVE_THRESHOLD = 0.01  # P003 omits categories below 1% from its reports (E-12)
 

@@ -1,7 +1,7 @@
 """The single GAN trainer: networks, optimizers, RNG and the distributed D-then-G train step.
 
 Every model variant goes through the same step; what differs between model families lives behind
-the family object next to the objective (`tf_amgan.losses.family`): which networks are trained in
+the family object next to the objective (`tf_amgan.training.families`): which networks are trained in
 the D step besides D (the classifier Q of the latent-code models), what G is conditioned on
 (labels or codes), the per-example losses and their targets, input-gradient penalties and the
 network each trains, per-step metrics and per-step state (a categorical prior). The trainer keeps
@@ -21,9 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_amgan import data, losses, networks
-from tf_amgan.config import Config
-from tf_amgan.losses import family as family_lib
+from tf_amgan import data, networks
+from tf_amgan.training import families
+from tf_amgan.training.config import Config
 
 # Offsets that keep the stateless seeds of the different random draws of one batch apart; the
 # family's own draws (`Family.input_noise`) get _FAMILY_DRAWS.
@@ -64,7 +64,7 @@ class GANTrainer:
         self.config = config
         self.strategy = strategy
         self.info = info
-        self.family = losses.get_family(config, info.num_classes)
+        self.family = families.get_family(config, info.num_classes)
         self.objective = self.family.objective
         self.num_classes = self.family.num_classes
         self.num_categories = self.family.num_categories  # d_c of a latent code, else 0
@@ -151,7 +151,7 @@ class GANTrainer:
             **{f"{c.key}_optimizer": self.optimizers[c.name] for c in self.family.critics},
             **self.family.variables,
         )
-        self._context = family_lib.ReplicaContext(
+        self._context = families.ReplicaContext(
             self.step, self.global_batch, self._global_batch_mean
         )
         self._train_step = None
@@ -159,11 +159,11 @@ class GANTrainer:
     # Named views for callers (export, evaluation, experiments); the step never uses them.
     @property
     def discriminator(self):
-        return self.critics[family_lib.DISCRIMINATOR]
+        return self.critics[families.DISCRIMINATOR]
 
     @property
     def d_optimizer(self):
-        return self.optimizers[family_lib.DISCRIMINATOR]
+        return self.optimizers[families.DISCRIMINATOR]
 
     @property
     def classifier(self):

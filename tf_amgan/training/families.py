@@ -11,9 +11,9 @@ loss scaling, averaging over the global batch, distribution and RNG. A `Family` 
 - input-gradient penalties on generated samples and the critic each one trains (`penalties`);
 - per-step metrics, and state updated once per step (`after_step`, e.g. a dynamic prior).
 
-Two families exist: `ClassLabelFamily` here (every class-label objective, incl. projection and
-semi-/unsupervised K+1) and `tf_amgan.losses.cgpgan.LatentCodeFamily` (CGPGAN, InfoGAN family).
-The registry (`tf_amgan.losses.registry`) pairs each model name with its objective and family.
+Two families exist: `ClassLabelFamily` (every class-label objective, incl. projection and
+semi-/unsupervised K+1) and `LatentCodeFamily` (CGPGAN, InfoGAN family; P003). The model registry
+(`tf_amgan.losses.registry`) names each model's family kind; `get_family` builds it from a Config.
 
 Replica-side methods (`fake_condition` ... `generator_loss`) run inside `strategy.run`; losses and
 per-example metrics are `[B_replica]` tensors the trainer averages over the global batch.
@@ -26,18 +26,24 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from tf_amgan.losses import common
+from tf_amgan import data
+from tf_amgan.losses import cgpgan, common, registry
+from tf_amgan.losses.cgpgan import CLASSIFIER, adversarial_score, prob_normalize
+from tf_amgan.losses.common import InputPenalty
+from tf_amgan.training import selfsup
 
 __all__ = [
     "DISCRIMINATOR",
     "ClassLabelFamily",
     "Critic",
     "Family",
-    "InputPenalty",
+    "LatentCodeFamily",
     "ReplicaContext",
+    "get_family",
+    "register_family",
 ]
 
-DISCRIMINATOR = "discriminator"
+DISCRIMINATOR = cgpgan.DISCRIMINATOR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,23 +59,6 @@ class Critic:
     name: str
     key: str
     units: int
-
-
-@dataclasses.dataclass(frozen=True)
-class InputPenalty:
-    """A per-example penalty weight · ‖∇_{x'} score(x')‖² on generated samples x'.
-
-    Attributes:
-      name: metrics key ("r2", "creg").
-      network: the name of the critic whose loss it joins (and whose parameters it trains).
-      weight: λ (> 0; zero-weight penalties are not declared at all).
-      score: (critic outputs on x' {name: logits}, the fakes' condition) -> `[B]`.
-    """
-
-    name: str
-    network: str
-    weight: float
-    score: Callable[[dict, tf.Tensor], tf.Tensor]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +84,7 @@ class Family:
       num_classes: K of the data (what `trainer.num_classes` reports).
       num_categories: d_c of a categorical latent code, 0 for class-label models.
       latent_code: whether G takes a latent code c_f ~ P(C) (for callers that sample or export).
-      prior: the `tf_amgan.selfsup.CategoricalPrior` of latent-code models, else None.
+      prior: the `tf_amgan.training.selfsup.CategoricalPrior` of latent-code models, else None.
       critics: the networks trained in the D step, D first.
       penalties: the `InputPenalty`s on generated samples.
       generator_critics: names of the critics G's loss reads on its samples.
@@ -210,8 +199,6 @@ class ClassLabelFamily(Family):
 
     @classmethod
     def from_config(cls, config, dataset_classes: int) -> ClassLabelFamily:
-        from tf_amgan.losses import registry
-
         # K: the data set's, or a free number of class logits for unsupervised K+1 models.
         k = config.resolved_num_classes(dataset_classes)
         objective = registry.get_objective(config.model, k, **config.objective_options())
@@ -270,3 +257,189 @@ class ClassLabelFamily(Family):
             return tf.fill([tf.shape(images)[0]], -1)
         logits = critics[DISCRIMINATOR](images, training=False)
         return tf.argmax(self.objective.class_logits(logits), axis=-1, output_type=tf.int32)
+
+
+class LatentCodeFamily(Family):
+    """Latent-code models in the train step (P003 Alg. 1): G(z, c_f), c_f ~ P(C); D and Q.
+
+    D step (lines 1-18): real categories c_r = argmax_onehot(c'_r) of Q's softmax c'_r on the real
+    batch (prob_normalize'd early in training, with the global-batch mean); D minimises
+    L^d_adv + λ_r2 R2, Q minimises λ_cls L_cls + λ_creg L_creg. After the G step the dynamic prior
+    takes the global-batch mean of c'_r (line 25); a Gumbel prior is trained by G's loss (M-22).
+
+    Args:
+      objective: a `cgpgan.LatentCodeObjective` (num_classes = d_c).
+      num_classes: K of the data set (reported; the model never sees labels).
+      prior: a `selfsup.CategoricalPrior` factory, called in the strategy scope.
+      seed: the run's seed (stratified category sampling at inference).
+    """
+
+    latent_code = True
+
+    def __init__(
+        self, objective: cgpgan.LatentCodeObjective, *, num_classes: int, prior, seed: int
+    ):
+        self.objective = objective
+        self.num_classes = int(num_classes)
+        self.num_categories = objective.num_categories
+        self.penalties = objective.input_penalties
+        self._has_q = bool(objective.classifier_units)
+        if objective.generator_uses_classifier:
+            self.generator_critics = (DISCRIMINATOR, CLASSIFIER)
+        self._make_prior = prior
+        self._seed = int(seed)
+
+    @classmethod
+    def from_config(cls, config, dataset_classes: int) -> LatentCodeFamily:
+        d_c = config.resolved_num_categories(dataset_classes)
+        objective = registry.get_objective(config.model, d_c, **config.objective_options())
+        until = config.prob_normalize_until
+
+        def prior():
+            return selfsup.CategoricalPrior(
+                d_c,
+                objective.prior_kind,
+                initial=config.category_prior,
+                decay=config.prior_decay,
+                update_start=config.prior_update_start,
+                normalize_until=None if until < 0 else until,
+                temperature=config.gumbel_temperature,
+                learning_rate=config.prior_lr,
+            )
+
+        return cls(objective, num_classes=dataset_classes, prior=prior, seed=config.seed)
+
+    @property
+    def critics(self):
+        out = [Critic(DISCRIMINATOR, "d", self.objective.head_units)]
+        if self._has_q:
+            # The classifier Q: D's architecture, separate weights (P003).
+            out.append(Critic(CLASSIFIER, "q", self.objective.classifier_units))
+        return tuple(out)
+
+    def generator_spec(self):
+        return {"num_classes": self.num_categories, "conditional": True, "normalize_code": True}
+
+    # ---- state -----------------------------------------------------------------------------
+    def build(self):
+        self.prior = self._make_prior()
+
+    @property
+    def variables(self):
+        return dict(self.prior.variables)
+
+    @property
+    def generator_step_variables(self):
+        return self.prior.trainable_variables
+
+    def apply_generator_step_gradients(self, grads, step, loss_scale):
+        if not grads:
+            return
+        # The learned prior (M-22) is trained by G's loss only from --prior_update_start on.
+        active = tf.cast(self.prior.update_active(step), tf.float32)
+        if loss_scale is not None:  # the G loss was scaled for G's LossScaleOptimizer
+            active = active / tf.cast(loss_scale, tf.float32)
+        # Overflowing (loss-scaled) steps are skipped by G's optimizer; zero them here too.
+        grads = [tf.where(tf.math.is_finite(g), g * active, 0.0) for g in grads]
+        self.prior.optimizer.apply(grads, self.prior.trainable_variables)
+
+    def input_noise(self, batch_size, seed_for):
+        # Codes are drawn in the step from this noise and the current P(C).
+        shape = [batch_size, self.num_categories]
+        return {
+            "c_d": selfsup.gumbel_noise(shape, seed_for(0)),
+            "c_g": selfsup.gumbel_noise(shape, seed_for(1)),
+        }
+
+    def after_step(self, step, metrics):
+        # Alg. 1 line 25, in cross-replica context: every replica gets the same P(C).
+        batch_mean = metrics.pop("prior_batch_mean", None)
+        if batch_mean is not None:
+            self.prior.update(step, batch_mean)
+        metrics.update(self.prior.statistics())
+        return metrics
+
+    # ---- replica side ----------------------------------------------------------------------
+    def fake_condition(self, batch, phase, hard=False):
+        """c_f `[B, d_c]` from the pipeline's Gumbel noise and the current P(C)."""
+        return self.prior.sample_codes(batch[f"c_{phase}"], relaxed=False if hard else None)
+
+    def generator_inputs(self, z, condition):
+        """[z, code]: int categories `[B]` are one-hot encoded, float codes used as given."""
+        if condition.dtype.is_integer:
+            condition = tf.one_hot(condition, self.num_categories, dtype=z.dtype)
+        return [z, tf.cast(condition, z.dtype)]
+
+    def critic_losses(self, batch, codes, real, fake, ctx):
+        obj = self.objective
+        real_logits, fake_logits = real[DISCRIMINATOR], fake[DISCRIMINATOR]
+        real_categories, real_codes, metrics, sums = None, codes, {}, {}
+        if self._has_q:
+            real_probs = tf.nn.softmax(tf.cast(real[CLASSIFIER], tf.float32))
+            normalized = prob_normalize(real_probs, ctx.global_batch_mean(real_probs))
+            real_probs = tf.where(self.prior.normalize_active(ctx.step), normalized, real_probs)
+            real_categories = tf.argmax(real_probs, axis=-1, output_type=tf.int32)
+            real_codes = tf.one_hot(real_categories, self.num_categories)
+            # Its global-batch mean feeds the dynamic prior after the G step (`after_step`).
+            sums["prior_batch_mean"] = tf.reduce_sum(real_probs, axis=0) / ctx.global_batch
+        losses = {
+            DISCRIMINATOR: obj.discriminator_loss(real_logits, real_categories, fake_logits, codes)
+        }
+        if self._has_q:
+            q_fake = fake[CLASSIFIER]
+            losses[CLASSIFIER] = obj.classifier_loss(q_fake, codes)
+            hit = tf.equal(tf.argmax(q_fake, axis=-1), tf.argmax(codes, axis=-1))
+            metrics["q_fake_acc"] = tf.cast(hit, tf.float32)
+        real_score = adversarial_score(real_logits, real_codes)
+        fake_score = adversarial_score(fake_logits, codes)
+        metrics["d_real_acc"] = tf.cast(real_score > 0, tf.float32)
+        metrics["d_fake_acc"] = tf.cast(fake_score < 0, tf.float32)
+        return losses, metrics, sums
+
+    def generator_loss(self, batch, codes, fake, real):
+        return self.objective.generator_loss(fake[DISCRIMINATOR], codes, fake.get(CLASSIFIER))
+
+    # ---- inference -------------------------------------------------------------------------
+    def sample_categories(self, n: int, index: int = 0):
+        """`[n]` int32 categories in the proportions of the current P(C).
+
+        Systematic (stratified) sampling with a fixed seed: each category k gets floor or ceil of
+        n·P(k) samples, so evaluation batches follow P(C) without sampling noise.
+        """
+        seed = tf.constant([self._seed, 0x5A3E + index], tf.int64)
+        return data.sample_labels(
+            seed, n, self.num_categories, prior=self.prior.probs(), stratified=True
+        )
+
+    def sampling_condition(self, n, labels=None):
+        return self.sample_categories(n) if labels is None else tf.convert_to_tensor(labels)
+
+    def classify(self, critics, images):
+        """argmax of the classifier Q (P003); -1 without Q (M-21)."""
+        if not self._has_q:
+            return tf.fill([tf.shape(images)[0]], -1)
+        logits = critics[CLASSIFIER](images, training=False)
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+
+_FAMILIES: dict[str, type] = {"class_label": ClassLabelFamily, "latent_code": LatentCodeFamily}
+
+
+def register_family(kind: str, cls: type) -> None:
+    """Adds a family kind that `register_model(..., family=kind)` can name."""
+    if kind in _FAMILIES:
+        raise ValueError(f"family {kind!r} is already registered")
+    _FAMILIES[kind] = cls
+
+
+def get_family(config, dataset_classes: int) -> Family:
+    """The family (objective included) of `config.model` for a data set with K classes.
+
+    Args:
+      config: a validated tf_amgan.training.config.Config.
+      dataset_classes: K of the training data.
+    """
+    kind = registry.family_of(config.model)
+    if kind not in _FAMILIES:
+        raise ValueError(f"model {config.model!r} names unknown family {kind!r}")
+    return _FAMILIES[kind].from_config(config, int(dataset_classes))
