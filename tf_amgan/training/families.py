@@ -1,6 +1,6 @@
 """Model families: what differs between GAN variants in the train step, behind one interface.
 
-The trainer (tf_amgan.trainer) owns what every variant shares: forward passes, tapes, optimizers,
+The trainer (tf_amgan.training.trainer) owns what every variant shares: forward passes, tapes, optimizers,
 loss scaling, averaging over the global batch, distribution and RNG. A `Family` owns the rest:
 
 - which networks are trained in the D step besides D (`critics`, e.g. the classifier Q of P003);

@@ -1,7 +1,7 @@
 """The single GAN trainer: networks, optimizers, RNG and the distributed D-then-G train step.
 
 Every model variant goes through the same step; what differs between model families lives behind
-the family object next to the objective (`tf_amgan.training.families`): which networks are trained in
+the objective and its family object (`tf_amgan.training.families`): which networks are trained in
 the D step besides D (the classifier Q of the latent-code models), what G is conditioned on
 (labels or codes), the per-example losses and their targets, input-gradient penalties and the
 network each trains, per-step metrics and per-step state (a categorical prior). The trainer keeps
