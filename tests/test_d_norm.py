@@ -53,7 +53,7 @@ def test_each_d_norm_trains(tmp_path, make, d_norm):
 
 
 def _d_loss(t, real_logits, fake_logits, batch):
-    targets = t._targets(batch["y_d"], fake_logits)
+    targets = t.family._targets(batch["y_d"], fake_logits)
     per_example = t.objective.discriminator_loss(real_logits, batch["labels"], fake_logits, targets)
     return float(t._average(per_example))
 
@@ -84,7 +84,7 @@ def test_g_step_sees_d_as_configured(tmp_path, d_norm):
         fake_logits = D(tf.concat([real, fake], 0), training=True)[int(real.shape[0]) :]
     else:
         fake_logits = D(fake, training=True)
-    targets = t._targets(batch["y_g"], fake_logits)
+    targets = t.family._targets(batch["y_g"], fake_logits)
     expected = float(t._average(t.objective.generator_loss(fake_logits, targets)))
     assert float(t._g_replica_step(batch)["g_loss"]) == pytest.approx(expected, rel=1e-5)
 
@@ -101,17 +101,17 @@ def test_joint_batch_statistics_are_those_of_the_concatenated_batch(tmp_path):
     mean, var = x.mean(0), x.var(0)
     bn.momentum = 0.0  # the moving statistics become the last batch's moments
     try:
-        _, real_logits_a = t._discriminate(fake, real)
+        _, real_logits_a = t._critic("discriminator", fake, real)
     finally:
         bn.momentum = 0.99
     np.testing.assert_allclose(bn.moving_mean.numpy(), mean, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(bn.moving_variance.numpy(), var, rtol=1e-3, atol=1e-5)
     # Changing the fake batch changes D's outputs on the (same) real batch: one normalization.
-    fake_logits_b, real_logits_b = t._discriminate(fake + 1.0, real)
+    _, real_logits_b = t._critic("discriminator", fake + 1.0, real)
     assert np.abs(real_logits_a.numpy() - real_logits_b.numpy()).max() > 1e-3
     # In separate calls the real logits do not depend on the fakes.
     sep_a = t.discriminator(real, training=True).numpy()
-    t._discriminate(fake + 1.0)
+    t._critic("discriminator", fake + 1.0)
     np.testing.assert_array_equal(sep_a, t.discriminator(real, training=True).numpy())
 
 
