@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from typing import Any
 
 from tf_amgan import flags as flag_defs
+from tf_amgan.io_utils import path_component_problem
 
 
 class ConfigError(ValueError):
@@ -223,6 +223,13 @@ class Config:
         _check(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "Adam betas must be in [0, 1)")
         _check(self.eval_samples > 0, "--eval_samples must be positive")
         _check(bool(self.output_dir), "--output_dir must not be empty")
+        if self.export_model_name:
+            problem = path_component_problem(self.export_model_name)
+            _check(
+                problem is None,
+                f"--export_model_name={self.export_model_name!r} cannot name a model directory "
+                f"under --export_dir: {problem}",
+            )
         _check(self.optimizer in ("adam", "adamw"), f"unknown --optimizer={self.optimizer!r}")
         _check(self.weight_decay >= 0, "--weight_decay must be >= 0")
         _check(
@@ -381,8 +388,10 @@ def incompatible_changes(old: Config, new: Config) -> list[str]:
 
 
 def load(path: str) -> Config:
-    with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
-        return Config.from_dict(json.load(f))
+    """The Config of the run directory `path` (tf_amgan.runs.load_config)."""
+    from tf_amgan import runs
+
+    return runs.load_config(path)
 
 
 def _check(condition: bool, message: str):

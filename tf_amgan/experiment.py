@@ -1,7 +1,8 @@
 """Wiring of one training run: validate -> strategy -> data -> trainer -> loop (log, checkpoint, samples) -> export.
 
 Run directory layout (`--output_dir`):
-  config.json          every option of the run
+  config.json          every option of the run (a copy is kept in checkpoints/config.json)
+  run.lock             OS file lock held by the training process (pid, host, command inside)
   metrics.jsonl        one JSON record per logged step (losses, D accuracies, learning rates, speed)
   checkpoints/         tf.train.CheckpointManager checkpoints (models, optimizers, step, RNG state)
   tensorboard/         TensorBoard scalars and sample grids
@@ -23,7 +24,8 @@ import time
 import numpy as np
 
 from tf_amgan import config as config_lib
-from tf_amgan.io_utils import append_jsonl, atomic_write_text, truncate_jsonl
+from tf_amgan import runs
+from tf_amgan.io_utils import append_jsonl, truncate_jsonl
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
 
@@ -63,10 +65,17 @@ class Prepared:
     config: config_lib.Config
     strategy: object
     info: object
+    lock: runs.DirLock | None = None  # the chief's lock on the run directory; release() when done
+    restore_from: str | None = None  # the newest intact checkpoint to resume from
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
 
-def prepare(config: config_lib.Config) -> Prepared:
-    """Every check that can fail, before anything is written: options, devices, data."""
+def prepare(config: config_lib.Config, log=print) -> Prepared:
+    """Every check that can fail, before anything is written: options, devices, data, target
+    directories; then locks the run directory (chief) and checks what it holds."""
     from tf_amgan import data, distribute
 
     config.validate()
@@ -92,25 +101,46 @@ def prepare(config: config_lib.Config) -> Prepared:
         download=config.download_arg,
         **config.data_options,
     )
-    _check_run_dir(config)
-    return Prepared(config, strategy, info)
+    if config.export_dir:
+        runs.check_writable_dir(config.export_dir, "--export_dir")
+    # Only the chief writes the run directory (workers share it and only read checkpoints).
+    lock = runs.lock_run_dir(config.output_dir) if distribute.is_chief(strategy) else None
+    try:
+        restore_from = _check_run_dir(config, log)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return Prepared(config, strategy, info, lock, restore_from)
 
 
-def _check_run_dir(config: config_lib.Config) -> None:
-    path = os.path.join(config.output_dir, "config.json")
-    if not os.path.exists(path):
-        return
-    old = config_lib.load(config.output_dir)
+def _check_run_dir(config: config_lib.Config, log=print) -> str | None:
+    """Refuses a run directory this run must not touch; returns the checkpoint to resume from."""
+    out = config.output_dir
+    ckpt_dir = os.path.join(out, runs.CHECKPOINT_DIR)
+    stored = runs.stored_configs(out)
+    has_checkpoints = bool(runs.checkpoint_numbers(ckpt_dir))
+    if not stored:
+        if has_checkpoints:
+            raise runs.RunDirError(
+                f"{out} holds checkpoints but neither config.json nor checkpoints/config.json, so "
+                "the run's configuration cannot be established; refusing to resume or overwrite "
+                "it: restore config.json or choose another --output_dir"
+            )
+        return None
     if not config.resume:
         raise config_lib.ConfigError(
-            f"{config.output_dir} already holds a run; pass --resume to continue it or choose another "
+            f"{out} already holds a run; pass --resume to continue it or choose another "
             "--output_dir"
         )
-    changed = config_lib.incompatible_changes(old, config)
-    if changed:
-        raise config_lib.ConfigError(
-            f"cannot resume {config.output_dir}: options differ from its config.json: {', '.join(changed)}"
-        )
+    for path, old in stored:
+        changed = config_lib.incompatible_changes(old, config)
+        if changed:
+            raise config_lib.ConfigError(
+                f"cannot resume {out}: options differ from its "
+                f"{os.path.relpath(path, out)}: {', '.join(changed)}"
+            )
+    return runs.find_checkpoint(ckpt_dir, log) if has_checkpoints else None
 
 
 class _SignalFlag:
@@ -140,15 +170,40 @@ class _SignalFlag:
 
 
 def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
-    """Trains (or resumes) the run described by `config`."""
+    """Trains (or resumes) the run described by `config`.
+
+    Raises:
+      ConfigError: bad options, or a run directory this run must not use (runs.RunDirError:
+        busy, damaged beyond recovery, another run's, unwritable, or full).
+    """
+    prepared = prepare(config, log)
+    try:
+        return _run(prepared, log, evaluator)
+    except OSError as e:  # e.g. the disk filled up while writing metrics or samples
+        ckpt_dir = os.path.join(config.output_dir, runs.CHECKPOINT_DIR)
+        raise runs.RunDirError(
+            f"{e}; the last intact checkpoint is {_last_intact(ckpt_dir)} (rerun the same command "
+            "to resume from it)"
+        ) from e
+    finally:
+        prepared.release()
+
+
+def _last_intact(ckpt_dir: str) -> str:
+    try:
+        return runs.find_checkpoint(ckpt_dir, log=lambda m: None) or "none"
+    except runs.RunDirError:
+        return "none"
+
+
+def _run(prepared: Prepared, log, evaluator) -> RunResult:
     import tensorflow as tf
 
     from tf_amgan import distribute
     from tf_amgan import trainer as trainer_lib
     from tf_amgan.progress import Progress
 
-    prepared = prepare(config)
-    strategy, info = prepared.strategy, prepared.info
+    config, strategy, info = prepared.config, prepared.strategy, prepared.info
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
@@ -160,20 +215,26 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
         except (ValueError, FileNotFoundError) as e:
             raise config_lib.ConfigError(f"--eval_every: {e}") from e
     trainer = trainer_lib.GANTrainer(config, strategy, info)
+    ckpt_dir = os.path.join(out, runs.CHECKPOINT_DIR)
+    restore_from = prepared.restore_from
     if chief:
-        os.makedirs(out, exist_ok=True)
-        if not os.path.exists(os.path.join(out, "config.json")):
-            atomic_write_text(os.path.join(out, "config.json"), config.to_json() + "\n")
-        ckpt_dir = os.path.join(out, "checkpoints")
+        # Under the lock: nobody else writes here, so every temporary is a leftover.
+        runs.clean_leftovers(out, log)
+        if config.export_dir:
+            from tf_amgan import export
+
+            export.clean_leftovers(config.export_dir, log)
+        runs.write_config(out, config.to_json() + "\n")
+        if restore_from:
+            runs.write_state(ckpt_dir, restore_from)  # the manager must start from it
+        save_dir = ckpt_dir
     else:
-        ckpt_dir = tempfile.mkdtemp(prefix="tf_amgan_worker_ckpt_")
+        save_dir = tempfile.mkdtemp(prefix="tf_amgan_worker_ckpt_")
     manager = tf.train.CheckpointManager(
-        trainer.checkpoint, ckpt_dir, max_to_keep=config.keep_checkpoints, step_counter=trainer.step
+        trainer.checkpoint, save_dir, max_to_keep=config.keep_checkpoints, step_counter=trainer.step
     )
-    # Non-chief workers restore from the chief's directory (shared filesystem assumed).
-    restore_from = tf.train.latest_checkpoint(os.path.join(out, "checkpoints"))
     start = 0
-    if config.resume and restore_from:
+    if restore_from:
         trainer.checkpoint.restore(restore_from).assert_existing_objects_matched()
         start = int(trainer.step.numpy())
         log(f"resumed from {restore_from} at step {start}")
@@ -190,8 +251,28 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     train_step = trainer.build_train_step()
     writer = tf.summary.create_file_writer(os.path.join(out, "tensorboard")) if chief else None
 
-    def save():
-        manager.save(checkpoint_number=int(trainer.step.numpy()))
+    def save() -> bool:
+        """Checkpoints the state; False (and nothing written) if any variable is non-finite."""
+        n = int(trainer.step.numpy())
+        bad = runs.nonfinite_variables(trainer.checkpoint)
+        if bad:
+            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            log(
+                f"error: non-finite values after step {n} in {', '.join(bad[:3])}{more}; "
+                f"stopping. The last good checkpoint ({manager.latest_checkpoint or 'none'}) is "
+                "kept."
+            )
+            return False
+        try:
+            manager.save(checkpoint_number=n)
+        except (OSError, tf.errors.OpError) as e:
+            reason = getattr(e, "strerror", None) or getattr(e, "message", None) or str(e)
+            raise runs.RunDirError(
+                f"cannot write checkpoint ckpt-{n} in {save_dir}: {reason}; the last intact "
+                f"checkpoint is {_last_intact(ckpt_dir)} (rerun the same command to resume from "
+                "it)"
+            ) from e
+        return True
 
     progress = Progress(
         config.train_steps, start, enabled=config.progress and chief, line_every=config.log_every
@@ -248,7 +329,9 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
             ):
                 evaluator(trainer, step)
             if step % config.checkpoint_every == 0 or stop.signum is not None:
-                save()
+                if not save():
+                    status = "diverged"
+                    break
             if stop.signum is not None:
                 status = "interrupted"
                 log(f"\nreceived signal {stop.signum}: checkpoint saved at step {step}; stopping")
@@ -256,9 +339,12 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     progress.close()
 
     export_path = None
+    if status == "completed" and (
+        manager.latest_checkpoint is None or int(trainer.step.numpy()) % config.checkpoint_every
+    ):
+        if not save():
+            status = "diverged"
     if status == "completed":
-        if manager.latest_checkpoint is None or int(trainer.step.numpy()) % config.checkpoint_every:
-            save()
         if chief:
             write_samples(trainer, out, step, writer)
         if config.export_dir and chief:
@@ -276,7 +362,7 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     if not chief:
         import shutil
 
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        shutil.rmtree(save_dir, ignore_errors=True)
     return RunResult(status, step, export_path, last_metrics, stop.signum)
 
 
@@ -354,21 +440,19 @@ def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
     return trainer.generate(z, categories).numpy(), [int(k) for k in rows]
 
 
-def restore_run(run_dir: str):
-    """Rebuilds a run's GANTrainer (one device) from config.json; returns (trainer, checkpoint path).
+def restore_run(run_dir: str, log=runs._stderr):
+    """Rebuilds a run's GANTrainer (one device) from its configuration and restores its newest
+    intact checkpoint (warning through `log` when it falls back); returns (trainer, checkpoint).
 
     Raises:
       FileNotFoundError: not a run directory, or no checkpoint yet.
+      runs.RunDirError (a ValueError): a damaged configuration, or no intact checkpoint.
     """
-    import tensorflow as tf
-
     from tf_amgan import data, distribute
     from tf_amgan import trainer as trainer_lib
 
-    if not os.path.isfile(os.path.join(run_dir, "config.json")):
-        raise FileNotFoundError(f"{run_dir} has no config.json (not a tf-amgan run directory)")
-    cfg = config_lib.load(run_dir).replace(strategy="default", num_cpu_devices=0)
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    cfg = runs.load_config(run_dir).replace(strategy="default", num_cpu_devices=0)
+    latest = runs.find_checkpoint(os.path.join(run_dir, runs.CHECKPOINT_DIR), log)
     if latest is None:
         raise FileNotFoundError(f"{run_dir} has no checkpoint yet")
     info = data.get_info(cfg.dataset, **cfg.data_options)
@@ -404,7 +488,7 @@ def main_cli(config: config_lib.Config) -> int:
     unavailable = getattr(data, "DatasetUnavailableError", ())
     try:
         result = run(config)
-    except (config_lib.ConfigError, unavailable) as e:
+    except (config_lib.ConfigError, runs.RunDirError, unavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if result.status == "completed":
