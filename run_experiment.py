@@ -22,6 +22,33 @@ flags.adopt_module_key_flags(flag_defs)
 FLAGS = flags.FLAGS
 
 
+def _flagfile_problem(argv) -> str | None:
+    """The first --flagfile that is not UTF-8 text, named (absl only raises UnicodeDecodeError)."""
+    for arg in argv[1:]:
+        if arg.startswith("--flagfile="):
+            path = arg.split("=", 1)[1]
+            try:
+                with open(path, encoding="utf-8") as f:
+                    f.read()
+            except UnicodeDecodeError as e:
+                return f"--flagfile={path} is not UTF-8 text ({e.reason} at byte {e.start})"
+            except OSError:
+                pass  # absl reports it
+    return None
+
+
+def parse_flags(argv):
+    """absl's flag parsing, with the `error:` line and exit code 2 of every other bad input."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        message = str(e).removeprefix("ERROR:: ")
+    except UnicodeDecodeError as e:
+        message = _flagfile_problem(argv) or f"a --flagfile is not UTF-8 text ({e.reason})"
+    print(f"error: {message} (see --helpfull)", file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv):
     # tfds and SavedModel writing log at INFO through absl; keep the console for progress.
     logging.set_verbosity(logging.WARNING)
@@ -39,4 +66,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

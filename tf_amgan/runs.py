@@ -180,8 +180,15 @@ def load_config(run_dir: str):
 
 
 def write_config(run_dir: str, text: str) -> None:
-    """Writes config.json and its copy in checkpoints/ where missing (atomic; never rewritten)."""
-    for path in config_paths(run_dir):
+    """Writes config.json and its copy in checkpoints/ where missing (atomic, never rewritten):
+    `text` for a new run, else the stored configuration of the run's first start."""
+    paths = config_paths(run_dir)
+    for path in paths:
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            break
+    for path in paths:
         if not os.path.exists(path):
             atomic_write_text(path, text)
 
