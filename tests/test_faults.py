@@ -261,6 +261,11 @@ def test_commands_refuse_bad_export_names_at_once(tmp_path):
     res = _command(
         [
             "--dataset=ring8",
+            "--mlp_depth=2",
+            "--mlp_units=16",
+            "--z_dim=8",
+            "--batch_size=16",
+            "--train_steps=2",
             f"--output_dir={tmp_path / 'run'}",
             f"--export_dir={tmp_path / 'e'}",
             "--export_model_name=../../evil",
