@@ -67,13 +67,14 @@ class Prepared:
     info: object
     lock: runs.DirLock | None = None  # the chief's lock on the run directory; release() when done
     restore_from: str | None = None  # the newest intact checkpoint to resume from
+    evaluator: object = None  # periodic evaluation (config.eval_every), or None
 
     def release(self) -> None:
         if self.lock is not None:
             self.lock.release()
 
 
-def prepare(config: config_lib.Config, log=print) -> Prepared:
+def prepare(config: config_lib.Config, log=print, evaluator=None) -> Prepared:
     """Every check that can fail, before anything is written: options, devices, data, target
     directories; then locks the run directory (chief) and checks what it holds."""
     from tf_amgan import data, distribute
@@ -101,6 +102,13 @@ def prepare(config: config_lib.Config, log=print) -> Prepared:
         download=config.download_arg,
         **config.data_options,
     )
+    if evaluator is None and config.eval_every:
+        from tf_amgan import evaluation
+
+        try:  # loads the classifier: a bad --classifier fails here, before anything is written
+            evaluator = evaluation.make_periodic_evaluator(config, log=log)
+        except (ValueError, FileNotFoundError) as e:
+            raise config_lib.ConfigError(f"--eval_every: {e}") from e
     if config.export_dir:
         runs.check_writable_dir(config.export_dir, "--export_dir")
     # Only the chief writes the run directory (workers share it and only read checkpoints).
@@ -111,7 +119,7 @@ def prepare(config: config_lib.Config, log=print) -> Prepared:
         if lock is not None:
             lock.release()
         raise
-    return Prepared(config, strategy, info, lock, restore_from)
+    return Prepared(config, strategy, info, lock, restore_from, evaluator)
 
 
 def _check_run_dir(config: config_lib.Config, log=print) -> str | None:
@@ -176,9 +184,9 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
       ConfigError: bad options, or a run directory this run must not use (runs.RunDirError:
         busy, damaged beyond recovery, another run's, unwritable, or full).
     """
-    prepared = prepare(config, log)
+    prepared = prepare(config, log, evaluator)
     try:
-        return _run(prepared, log, evaluator)
+        return _run(prepared, log)
     except OSError as e:  # e.g. the disk filled up while writing metrics or samples
         ckpt_dir = os.path.join(config.output_dir, runs.CHECKPOINT_DIR)
         raise runs.RunDirError(
@@ -196,7 +204,7 @@ def _last_intact(ckpt_dir: str) -> str:
         return "none"
 
 
-def _run(prepared: Prepared, log, evaluator) -> RunResult:
+def _run(prepared: Prepared, log) -> RunResult:
     import tensorflow as tf
 
     from tf_amgan import distribute
@@ -204,16 +212,10 @@ def _run(prepared: Prepared, log, evaluator) -> RunResult:
     from tf_amgan.progress import Progress
 
     config, strategy, info = prepared.config, prepared.strategy, prepared.info
+    evaluator = prepared.evaluator
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
-    if evaluator is None and config.eval_every:
-        from tf_amgan import evaluation
-
-        try:  # loads the classifier: a bad --classifier fails here, before anything is written
-            evaluator = evaluation.make_periodic_evaluator(config, log=log)
-        except (ValueError, FileNotFoundError) as e:
-            raise config_lib.ConfigError(f"--eval_every: {e}") from e
     trainer = trainer_lib.GANTrainer(config, strategy, info)
     ckpt_dir = os.path.join(out, runs.CHECKPOINT_DIR)
     restore_from = prepared.restore_from
