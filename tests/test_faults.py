@@ -19,9 +19,10 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment, export, runs
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, export, runs, train
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute, experiment
+from tf_amgan.training import trainer as trainer_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {
@@ -40,7 +41,7 @@ def base_run(tmp_path_factory):
     cfg = toy_config(
         tmp_path_factory.mktemp("base"), train_steps=9, checkpoint_every=3, log_every=1
     )
-    assert experiment.run(cfg, log=QUIET).step == 9
+    assert train.run(cfg, log=QUIET).step == 9
     return cfg
 
 
@@ -77,9 +78,9 @@ def _truncate(prefix):
 
 
 def _main_cli_error(cfg, capsys):
-    """experiment.main_cli (what run_experiment.py calls): exit code and its one stderr line."""
+    """train.main_cli (what run_experiment.py calls): exit code and its one stderr line."""
     capsys.readouterr()
-    code = experiment.main_cli(cfg)
+    code = train.main_cli(cfg)
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     return code, lines
 
@@ -96,7 +97,7 @@ def test_damaged_state_file_resumes_from_newest_intact_checkpoint(base_run, tmp_
             f.write(b"\x00garbage {{{ not a CheckpointState")
     logged_before = _metric_steps(cfg)
     messages = []
-    r = experiment.run(cfg, log=messages.append)
+    r = train.run(cfg, log=messages.append)
     assert r.status == "completed" and r.step == 12
     assert any(m.startswith("resumed from") and m.endswith("ckpt-9 at step 9") for m in messages)
     assert any("missing or damaged" in m and "ckpt-9" in m for m in messages)
@@ -111,12 +112,12 @@ def test_truncated_checkpoint_falls_back_to_previous_with_warning(base_run, tmp_
     _truncate(_ckpt(cfg, "ckpt-9"))
     # Evaluation and export restore through restore_run.
     warnings = []
-    trainer, latest = experiment.restore_run(cfg.output_dir, log=warnings.append)
+    trainer, latest = runs.restore_run(cfg.output_dir, log=warnings.append)
     assert latest == _ckpt(cfg, "ckpt-6") and int(trainer.step.numpy()) == 6
     assert len(warnings) == 1 and "ckpt-9 is damaged" in warnings[0] and "ckpt-6" in warnings[0]
     # Training redoes steps 7-9 from ckpt-6; records of steps <= 6 stay.
     messages = []
-    r = experiment.run(cfg, log=messages.append)
+    r = train.run(cfg, log=messages.append)
     assert r.step == 9
     assert any(
         "ckpt-9 is damaged" in m and m.endswith("falling back to " + latest) for m in messages
@@ -136,7 +137,7 @@ def test_no_intact_checkpoint_refuses_and_changes_nothing(base_run, tmp_path, ca
     assert lines[0].startswith("error:") and "none is intact" in lines[0] and "ckpt-3" in lines[0]
     assert _snapshot(cfg.output_dir) == before
     with pytest.raises(runs.RunDirError, match="none is intact"):
-        experiment.restore_run(cfg.output_dir)
+        runs.restore_run(cfg.output_dir)
 
 
 # --- 3. non-finite variables with finite losses ----------------------------------------------
@@ -146,7 +147,7 @@ def test_state_with_non_finite_variable_is_never_saved(tmp_path):
         tmp_path, lr=1e4, batch_size=64, seed=7, mlp_depth=4, mlp_units=128, checkpoint_every=1
     )
     messages = []
-    r = experiment.run(cfg, log=messages.append)
+    r = train.run(cfg, log=messages.append)
     assert r.status == "diverged" and r.exit_code == experiment.EXIT_NAN
     assert any("non-finite values after step 2" in m and "moving_variance" in m for m in messages)
     assert runs.checkpoint_numbers(_ckpt(cfg)) == [1]
@@ -156,14 +157,14 @@ def test_state_with_non_finite_variable_is_never_saved(tmp_path):
 
 def test_checkpoint_with_non_finite_values_is_not_called_good(base_run, tmp_path):
     cfg = _copy(base_run, tmp_path)
-    trainer, _ = experiment.restore_run(cfg.output_dir, log=QUIET)
+    trainer, _ = runs.restore_run(cfg.output_dir, log=QUIET)
     bn = next(v for v in trainer.discriminator.variables if "moving_variance" in v.path)
     bn.assign(np.full(bn.shape, np.inf, np.float32))
     assert any("moving_variance" in name for name in runs.nonfinite_variables(trainer.checkpoint))
     trainer.checkpoint.write(_ckpt(cfg, "ckpt-9"))  # as an unguarded writer would have
     assert "non-finite values" in runs.checkpoint_problem(_ckpt(cfg, "ckpt-9"))
     warnings = []
-    _, latest = experiment.restore_run(cfg.output_dir, log=warnings.append)
+    _, latest = runs.restore_run(cfg.output_dir, log=warnings.append)
     assert latest.endswith("ckpt-6") and "non-finite" in warnings[0]
 
 
@@ -194,7 +195,7 @@ def test_second_process_is_refused_and_killed_holder_releases_lock(base_run, tmp
     finally:
         holder.kill()  # SIGKILL: no chance to clean up
         holder.wait()
-    r = experiment.run(cfg, log=QUIET)
+    r = train.run(cfg, log=QUIET)
     assert r.step == 12 and _metric_steps(cfg) == list(range(1, 13))
 
 
@@ -203,10 +204,10 @@ def test_checkpoints_without_config_json_keep_their_configuration(base_run, tmp_
     cfg = _copy(base_run, tmp_path, train_steps=12)
     os.remove(os.path.join(cfg.output_dir, "config.json"))
     with pytest.raises(config_lib.ConfigError, match="checkpoints/config.json: model"):
-        experiment.run(cfg.replace(model="labelgan"), log=QUIET)
+        train.run(cfg.replace(model="labelgan"), log=QUIET)
     assert not os.path.exists(os.path.join(cfg.output_dir, "config.json"))
     messages = []
-    r = experiment.run(cfg, log=messages.append)
+    r = train.run(cfg, log=messages.append)
     assert r.step == 12 and any(m.endswith("at step 9") for m in messages)
     with open(os.path.join(cfg.output_dir, "config.json")) as f:
         restored = f.read()
@@ -221,7 +222,7 @@ def test_checkpoints_with_no_configuration_at_all_are_refused(base_run, tmp_path
     before = _snapshot(cfg.output_dir)
     for attempt in (cfg, cfg.replace(resume=False), cfg.replace(model="labelgan")):
         with pytest.raises(runs.RunDirError, match="configuration cannot be established"):
-            experiment.run(attempt, log=QUIET)
+            train.run(attempt, log=QUIET)
     assert _snapshot(cfg.output_dir) == before
 
 
@@ -331,7 +332,7 @@ def test_disk_full_during_checkpoint_names_last_intact_checkpoint(
     monkeypatch.undo()
     # The next start removes the leftover and resumes from that checkpoint.
     messages = []
-    assert experiment.run(cfg, log=messages.append).step == 12
+    assert train.run(cfg, log=messages.append).step == 12
     assert any(m.endswith("at step 9") for m in messages)
     assert not os.path.exists(_ckpt(cfg, "ckpt-12_temp"))
 
@@ -389,7 +390,7 @@ def test_leftovers_of_killed_processes_are_removed_on_next_start(base_run, tmp_p
     for f in (_ckpt(cfg, "checkpoint.tmp1a2b3c"), os.path.join(cfg.output_dir, ".tmp-q9w8e7")):
         open(f, "w").close()
         leftovers.append(f)
-    r = experiment.run(cfg, log=QUIET)  # already at step 9: resumes, then exports
+    r = train.run(cfg, log=QUIET)  # already at step 9: resumes, then exports
     assert r.status == "completed" and r.export_path.endswith(os.path.join("amgan", "1"))
     assert [p for p in leftovers if os.path.exists(p)] == []
     assert [n for n in os.listdir(cfg.export_dir) if n.startswith(".tmp")] == []

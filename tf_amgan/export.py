@@ -321,11 +321,51 @@ def _export(trainer, export_dir, model_dir, final, version, standing_stats_batch
     return final
 
 
+def export_run(
+    run_dir: str,
+    export_dir: str,
+    model_name: str | None = None,
+    version: int | None = None,
+    standing_stats_batches: int = 50,
+) -> str:
+    """Restores a run's newest intact checkpoint and exports its generator."""
+    trainer, _ = runs.restore_run(run_dir)
+    return export_generator(
+        trainer,
+        export_dir,
+        model_name or trainer.config.model_name,
+        version=version,
+        standing_stats_batches=standing_stats_batches,
+    )
+
+
+def exporter(config, log=print):
+    """The training loop's `on_finish`: exports to `config.export_dir` (None when it is unset).
+
+    Checks the target first and removes the leftovers of killed exports there, so that a bad
+    --export_dir fails before training.
+    """
+    if not config.export_dir:
+        return None
+    check_target(config.export_dir, config.model_name)
+    clean_leftovers(config.export_dir, log)
+
+    def on_finish(trainer) -> str:
+        path = export_generator(
+            trainer,
+            config.export_dir,
+            config.model_name,
+            standing_stats_batches=config.standing_stats_batches,
+        )
+        log(f"exported generator to {path}")
+        return path
+
+    return on_finish
+
+
 def main(argv=None):
     import argparse
     import sys
-
-    from tf_amgan import experiment
 
     parser = argparse.ArgumentParser(description="Export a run's generator for TF Serving.")
     parser.add_argument(
@@ -341,7 +381,7 @@ def main(argv=None):
         if args.model_name is not None:
             check_target(args.export_dir, args.model_name, "--model_name")
         runs.check_writable_dir(args.export_dir, "--export_dir")
-        path = experiment.export_run(
+        path = export_run(
             args.run_dir,
             args.export_dir,
             model_name=args.model_name,

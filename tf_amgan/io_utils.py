@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+
+import numpy as np
 
 
 def atomic_write_bytes(path: str, payload: bytes) -> None:
@@ -70,3 +73,20 @@ def path_component_problem(name: str) -> str | None:
     if "\0" in name:
         return "it contains a NUL character"
     return None
+
+
+def json_safe(value):
+    """NumPy scalars/arrays -> Python; NaN/Inf -> None (strict JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value

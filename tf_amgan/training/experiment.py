@@ -1,4 +1,7 @@
-"""Wiring of one training run: validate -> strategy -> data -> trainer -> loop (log, checkpoint, samples) -> export.
+"""One training run: validate -> strategy -> data -> trainer -> loop (log, checkpoint, samples) -> on_finish.
+
+The periodic evaluator and the export on finish are handed in by the caller (tf_amgan.train), so
+training imports no layer above it.
 
 Run directory layout (`--output_dir`):
   config.json          every option of the run (a copy is kept in checkpoints/config.json)
@@ -14,18 +17,16 @@ Run directory layout (`--output_dir`):
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-from tf_amgan import config as config_lib
-from tf_amgan import runs
 from tf_amgan.io_utils import append_jsonl, truncate_jsonl
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import rundir
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
 
@@ -53,7 +54,7 @@ def setup_runtime(config: config_lib.Config) -> None:
     """Process-wide TF settings; must run before TensorFlow touches devices."""
     import tensorflow as tf
 
-    from tf_amgan import distribute
+    from tf_amgan.training import distribute
 
     distribute.setup_logical_cpus(config.num_cpu_devices)
     if config.deterministic:
@@ -65,19 +66,19 @@ class Prepared:
     config: config_lib.Config
     strategy: object
     info: object
-    lock: runs.DirLock | None = None  # the chief's lock on the run directory; release() when done
+    lock: rundir.DirLock | None = None  # the chief's lock on the run directory; release() when done
     restore_from: str | None = None  # the newest intact checkpoint to resume from
-    evaluator: object = None  # periodic evaluation (config.eval_every), or None
 
     def release(self) -> None:
         if self.lock is not None:
             self.lock.release()
 
 
-def prepare(config: config_lib.Config, log=print, evaluator=None) -> Prepared:
-    """Every check that can fail, before anything is written: options, devices, data, target
-    directories; then locks the run directory (chief) and checks what it holds."""
-    from tf_amgan import data, distribute
+def prepare(config: config_lib.Config, log=print) -> Prepared:
+    """Every check that can fail, before anything is written: options, devices, data; then
+    locks the run directory (chief) and checks what it holds. Call release() when done."""
+    from tf_amgan import data
+    from tf_amgan.training import distribute
 
     config.validate()
     setup_runtime(config)
@@ -102,35 +103,26 @@ def prepare(config: config_lib.Config, log=print, evaluator=None) -> Prepared:
         download=config.download_arg,
         **config.data_options,
     )
-    if evaluator is None and config.eval_every:
-        from tf_amgan import evaluation
-
-        try:  # loads the classifier: a bad --classifier fails here, before anything is written
-            evaluator = evaluation.make_periodic_evaluator(config, log=log)
-        except (ValueError, FileNotFoundError) as e:
-            raise config_lib.ConfigError(f"--eval_every: {e}") from e
-    if config.export_dir:
-        runs.check_writable_dir(config.export_dir, "--export_dir")
     # Only the chief writes the run directory (workers share it and only read checkpoints).
-    lock = runs.lock_run_dir(config.output_dir) if distribute.is_chief(strategy) else None
+    lock = rundir.lock_run_dir(config.output_dir) if distribute.is_chief(strategy) else None
     try:
         restore_from = _check_run_dir(config, log)
     except BaseException:
         if lock is not None:
             lock.release()
         raise
-    return Prepared(config, strategy, info, lock, restore_from, evaluator)
+    return Prepared(config, strategy, info, lock, restore_from)
 
 
 def _check_run_dir(config: config_lib.Config, log=print) -> str | None:
     """Refuses a run directory this run must not touch; returns the checkpoint to resume from."""
     out = config.output_dir
-    ckpt_dir = os.path.join(out, runs.CHECKPOINT_DIR)
-    stored = runs.stored_configs(out)
-    has_checkpoints = bool(runs.checkpoint_numbers(ckpt_dir))
+    ckpt_dir = os.path.join(out, rundir.CHECKPOINT_DIR)
+    stored = rundir.stored_configs(out)
+    has_checkpoints = bool(rundir.checkpoint_numbers(ckpt_dir))
     if not stored:
         if has_checkpoints:
-            raise runs.RunDirError(
+            raise rundir.RunDirError(
                 f"{out} holds checkpoints but neither config.json nor checkpoints/config.json, so "
                 "the run's configuration cannot be established; refusing to resume or overwrite "
                 "it: restore config.json or choose another --output_dir"
@@ -148,7 +140,7 @@ def _check_run_dir(config: config_lib.Config, log=print) -> str | None:
                 f"cannot resume {out}: options differ from its "
                 f"{os.path.relpath(path, out)}: {', '.join(changed)}"
             )
-    return runs.find_checkpoint(ckpt_dir, log) if has_checkpoints else None
+    return rundir.find_checkpoint(ckpt_dir, log) if has_checkpoints else None
 
 
 class _SignalFlag:
@@ -177,19 +169,28 @@ class _SignalFlag:
         return False
 
 
-def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
+def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) -> RunResult:
     """Trains (or resumes) the run described by `config`.
 
+    Args:
+      config: the run's options.
+      log: callable(str) for one-line messages.
+      evaluator: callable(trainer, step), called on the chief every `config.eval_every` steps
+        (tf_amgan.evaluation.make_periodic_evaluator; None: no periodic evaluation).
+      on_finish: callable(trainer) -> export path or None, called on the chief when the run
+        completes (tf_amgan.export.exporter; None: nothing is exported).
+
     Raises:
-      ConfigError: bad options, or a run directory this run must not use (runs.RunDirError:
-        busy, damaged beyond recovery, another run's, unwritable, or full).
+      ConfigError: bad options.
+      rundir.RunDirError: a run directory this run must not use (busy, damaged beyond
+        recovery, another run's, unwritable), or a disk that filled up.
     """
-    prepared = prepare(config, log, evaluator)
+    prepared = prepare(config, log)
     try:
-        return _run(prepared, log)
+        return _run(prepared, log, evaluator, on_finish)
     except OSError as e:  # e.g. the disk filled up while writing metrics or samples
-        ckpt_dir = os.path.join(config.output_dir, runs.CHECKPOINT_DIR)
-        raise runs.RunDirError(
+        ckpt_dir = os.path.join(config.output_dir, rundir.CHECKPOINT_DIR)
+        raise rundir.RunDirError(
             f"{e}; the last intact checkpoint is {_last_intact(ckpt_dir)} (rerun the same command "
             "to resume from it)"
         ) from e
@@ -199,36 +200,31 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
 
 def _last_intact(ckpt_dir: str) -> str:
     try:
-        return runs.find_checkpoint(ckpt_dir, log=lambda m: None) or "none"
-    except runs.RunDirError:
+        return rundir.find_checkpoint(ckpt_dir, log=lambda m: None) or "none"
+    except rundir.RunDirError:
         return "none"
 
 
-def _run(prepared: Prepared, log) -> RunResult:
+def _run(prepared: Prepared, log, evaluator, on_finish) -> RunResult:
     import tensorflow as tf
 
-    from tf_amgan import distribute
-    from tf_amgan import trainer as trainer_lib
     from tf_amgan.progress import Progress
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
 
     config, strategy, info = prepared.config, prepared.strategy, prepared.info
-    evaluator = prepared.evaluator
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
     trainer = trainer_lib.GANTrainer(config, strategy, info)
-    ckpt_dir = os.path.join(out, runs.CHECKPOINT_DIR)
+    ckpt_dir = os.path.join(out, rundir.CHECKPOINT_DIR)
     restore_from = prepared.restore_from
     if chief:
         # Under the lock: nobody else writes here, so every temporary is a leftover.
-        runs.clean_leftovers(out, log)
-        if config.export_dir:
-            from tf_amgan import export
-
-            export.clean_leftovers(config.export_dir, log)
-        runs.write_config(out, config.to_json() + "\n")
+        rundir.clean_leftovers(out, log)
+        rundir.write_config(out, config.to_json() + "\n")
         if restore_from:
-            runs.write_state(ckpt_dir, restore_from)  # the manager must start from it
+            rundir.write_state(ckpt_dir, restore_from)  # the manager must start from it
         save_dir = ckpt_dir
     else:
         save_dir = tempfile.mkdtemp(prefix="tf_amgan_worker_ckpt_")
@@ -256,7 +252,7 @@ def _run(prepared: Prepared, log) -> RunResult:
     def save() -> bool:
         """Checkpoints the state; False (and nothing written) if any variable is non-finite."""
         n = int(trainer.step.numpy())
-        bad = runs.nonfinite_variables(trainer.checkpoint)
+        bad = rundir.nonfinite_variables(trainer.checkpoint)
         if bad:
             more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
             log(
@@ -269,7 +265,7 @@ def _run(prepared: Prepared, log) -> RunResult:
             manager.save(checkpoint_number=n)
         except (OSError, tf.errors.OpError) as e:
             reason = getattr(e, "strerror", None) or getattr(e, "message", None) or str(e)
-            raise runs.RunDirError(
+            raise rundir.RunDirError(
                 f"cannot write checkpoint ckpt-{n} in {save_dir}: {reason}; the last intact "
                 f"checkpoint is {_last_intact(ckpt_dir)} (rerun the same command to resume from "
                 "it)"
@@ -349,16 +345,8 @@ def _run(prepared: Prepared, log) -> RunResult:
     if status == "completed":
         if chief:
             write_samples(trainer, out, step, writer)
-        if config.export_dir and chief:
-            from tf_amgan import export
-
-            export_path = export.export_generator(
-                trainer,
-                config.export_dir,
-                config.model_name,
-                standing_stats_batches=config.standing_stats_batches,
-            )
-            log(f"exported generator to {export_path}")
+        if on_finish is not None and chief:
+            export_path = on_finish(trainer)
     if writer is not None:
         writer.flush()
     if not chief:
@@ -372,7 +360,8 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     """One PNG per call: samples/step_XXXXXXXX.png (class rows for class-aware models)."""
     import tensorflow as tf
 
-    from tf_amgan import data, samples
+    from tf_amgan import data
+    from tf_amgan.training import samples
 
     path = os.path.join(out, "samples", f"step_{step:08d}.png")
     info = trainer.info
@@ -427,7 +416,7 @@ def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
     """
     import tensorflow as tf
 
-    from tf_amgan.selfsup import ACTIVE_THRESHOLD
+    from tf_amgan.training.selfsup import ACTIVE_THRESHOLD
 
     if not trainer.latent:
         raise ValueError(f"category_rows needs a latent-code model, not {trainer.config.model}")
@@ -440,61 +429,3 @@ def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
     z = tf.tile(trainer.fixed_noise(ncols), [len(rows), 1])
     categories = tf.constant(np.repeat(rows, ncols), tf.int32)
     return trainer.generate(z, categories).numpy(), [int(k) for k in rows]
-
-
-def restore_run(run_dir: str, log=runs._stderr):
-    """Rebuilds a run's GANTrainer (one device) from its configuration and restores its newest
-    intact checkpoint (warning through `log` when it falls back); returns (trainer, checkpoint).
-
-    Raises:
-      FileNotFoundError: not a run directory, or no checkpoint yet.
-      runs.RunDirError (a ValueError): a damaged configuration, or no intact checkpoint.
-    """
-    from tf_amgan import data, distribute
-    from tf_amgan import trainer as trainer_lib
-
-    cfg = runs.load_config(run_dir).replace(strategy="default", num_cpu_devices=0)
-    latest = runs.find_checkpoint(os.path.join(run_dir, runs.CHECKPOINT_DIR), log)
-    if latest is None:
-        raise FileNotFoundError(f"{run_dir} has no checkpoint yet")
-    info = data.get_info(cfg.dataset, **cfg.data_options)
-    trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
-    trainer.checkpoint.restore(latest).assert_existing_objects_matched()
-    return trainer, latest
-
-
-def export_run(
-    run_dir: str,
-    export_dir: str,
-    model_name: str | None = None,
-    version: int | None = None,
-    standing_stats_batches: int = 50,
-) -> str:
-    """Restores a run's last checkpoint and exports its generator (tf_amgan.export)."""
-    from tf_amgan import export
-
-    trainer, _ = restore_run(run_dir)
-    return export.export_generator(
-        trainer,
-        export_dir,
-        model_name or trainer.config.model_name,
-        version=version,
-        standing_stats_batches=standing_stats_batches,
-    )
-
-
-def main_cli(config: config_lib.Config) -> int:
-    """Runs and maps failures to one clear line and an exit code (used by run_experiment.py)."""
-    from tf_amgan import data
-
-    unavailable = getattr(data, "DatasetUnavailableError", ())
-    try:
-        result = run(config)
-    except (config_lib.ConfigError, runs.RunDirError, unavailable) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if result.status == "completed":
-        print(
-            json.dumps({"status": result.status, "step": result.step, "export": result.export_path})
-        )
-    return result.exit_code

@@ -6,8 +6,8 @@ import dataclasses
 import json
 from typing import Any
 
-from tf_amgan import flags as flag_defs
 from tf_amgan.io_utils import path_component_problem
+from tf_amgan.training import flags as flag_defs
 
 
 class ConfigError(ValueError):
@@ -54,7 +54,7 @@ class Config:
     num_classes: int = 0
     unlabeled_marginal_weight: float | None = None
     class_mode_weight: float | None = None
-    # Latent-code models (CGPGAN, InfoGAN family; tf_amgan.losses.cgpgan, tf_amgan.selfsup).
+    # Latent-code models (CGPGAN, InfoGAN family; tf_amgan.losses.cgpgan, tf_amgan.training.selfsup).
     num_categories: int = 0
     lambda_cls: float | None = None
     lambda_creg: float | None = None
@@ -388,10 +388,15 @@ def incompatible_changes(old: Config, new: Config) -> list[str]:
 
 
 def load(path: str) -> Config:
-    """The Config of the run directory `path` (tf_amgan.runs.load_config)."""
-    from tf_amgan import runs
+    """The Config of the run directory `path` (config.json, else its copy in checkpoints/).
 
-    return runs.load_config(path)
+    Raises:
+      FileNotFoundError: neither exists.
+      rundir.RunDirError (a ValueError): not a valid configuration.
+    """
+    from tf_amgan.training import rundir
+
+    return rundir.load_config(path)
 
 
 def _check(condition: bool, message: str):
