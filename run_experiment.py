@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train a class-label GAN.
+"""Train a class-label GAN (the train command; installed also as `tf-amgan-train`).
 
     python run_experiment.py --model=acgan_plus --labeling=dynamic
     python run_experiment.py --flagfile=flags/quickstart.cfg
@@ -7,64 +7,7 @@
 See README.md for the models and flagfiles, `--helpfull` for every flag.
 """
 
-import os
-import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from absl import app, flags, logging  # noqa: E402
-
-from tf_amgan.training import flags as flag_defs  # noqa: E402
-
-flag_defs.define_flags()
-# --help lists the library's flags as this program's own.
-flags.adopt_module_key_flags(flag_defs)
-FLAGS = flags.FLAGS
-
-
-def _flagfile_problem(argv) -> str | None:
-    """The first --flagfile that is not UTF-8 text, named (absl only raises UnicodeDecodeError)."""
-    for arg in argv[1:]:
-        if arg.startswith("--flagfile="):
-            path = arg.split("=", 1)[1]
-            try:
-                with open(path, encoding="utf-8") as f:
-                    f.read()
-            except UnicodeDecodeError as e:
-                return f"--flagfile={path} is not UTF-8 text ({e.reason} at byte {e.start})"
-            except OSError:
-                pass  # absl reports it
-    return None
-
-
-def parse_flags(argv):
-    """absl's flag parsing, with the `error:` line and exit code 2 of every other bad input."""
-    try:
-        return FLAGS(argv)
-    except flags.Error as e:
-        message = str(e).removeprefix("ERROR:: ")
-    except UnicodeDecodeError as e:
-        message = _flagfile_problem(argv) or f"a --flagfile is not UTF-8 text ({e.reason})"
-    print(f"error: {message} (see --helpfull)", file=sys.stderr)
-    sys.exit(2)
-
-
-def main(argv):
-    # tfds and SavedModel writing log at INFO through absl; keep the console for progress.
-    logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
-        return 2
-    from tf_amgan import train
-    from tf_amgan.training import config
-
-    try:
-        cfg = config.Config.from_flags(FLAGS)
-    except config.ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return train.main_cli(cfg)
-
+from tf_amgan import train
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)
+    train.run_cli("python run_experiment.py")

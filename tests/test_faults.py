@@ -300,13 +300,16 @@ def test_bad_output_dirs_fail_with_one_line(base_run, tmp_path, capsys):
         assert lines[0].startswith("error:") and message in lines[0], lines
 
 
-def test_non_utf8_flagfile_fails_with_one_line(tmp_path):
+def test_non_utf8_flagfile_fails_with_one_line(tmp_path, capsys):
     flagfile = tmp_path / "bad.cfg"
     flagfile.write_bytes(b"--dataset=ring8\n--seed=\xff\xfe\n")
     res = _command([f"--flagfile={flagfile}", f"--output_dir={tmp_path / 'run'}"])
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert res.returncode == 2 and len(lines) == 1, res.stderr
     assert lines[0].startswith(f"error: --flagfile={flagfile} is not UTF-8 text")
+    # The other commands parse through the same tf_amgan.commandline.
+    assert export.main([f"--flagfile={flagfile}"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: --flagfile={flagfile} is not UTF-8 text")
 
 
 def test_disk_full_during_checkpoint_names_last_intact_checkpoint(

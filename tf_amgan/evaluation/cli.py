@@ -21,99 +21,16 @@ SavedModels do not record their data set: it comes from --dataset or the classif
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
+from tf_amgan import commandline
+from tf_amgan.evaluation import flags as eval_flags
+
 __all__ = ["import_tensorflow_quietly", "main", "run"]
 
-EXIT_OK, EXIT_USAGE = 0, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise _UsageError(message)
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m tf_amgan.evaluate", description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--generator",
-        required=True,
-        help="run directory, SavedModel, or model directory of versions",
-    )
-    p.add_argument(
-        "--metrics",
-        default="auto",
-        help="comma-separated: is, am, am_v1, mode, acc, msssim, fid, prd (images); "
-        "nll, modes, hq (2-D). auto = is,am,acc,msssim,fid / nll,modes,hq",
-    )
-    p.add_argument("--num_samples", type=int, default=50000)
-    p.add_argument(
-        "--classifier",
-        default=None,
-        help="dataset classifier directory (tf_amgan.classifiers)",
-    )
-    p.add_argument(
-        "--inception_weights",
-        default=None,
-        help="classify_image_graph_def.pb / inception-2015-12-05.tgz / Keras InceptionV3 "
-        ".h5, or a directory holding one (used for is, fid, prd)",
-    )
-    p.add_argument(
-        "--softmax_bias",
-        action="store_true",
-        help="Inception graph: add the softmax bias (improved-gan omits it)",
-    )
-    p.add_argument("--batch_size", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--dataset",
-        default=None,
-        help="training data set (needed for SavedModels without --classifier)",
-    )
-    p.add_argument("--mixture_std", type=float, default=None, help="2-D sets: component std")
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--download", choices=("auto", "true", "false"), default="auto")
-    p.add_argument(
-        "--real_split",
-        default="train",
-        choices=("train", "test"),
-        help="real split for fid / prd statistics",
-    )
-    p.add_argument(
-        "--real_samples",
-        type=int,
-        default=None,
-        help="cap on real images for the fid statistics (default: whole split)",
-    )
-    p.add_argument(
-        "--prd_samples",
-        type=int,
-        default=10000,
-        help="samples (generated and real) for precision / recall",
-    )
-    p.add_argument("--splits", type=int, default=10, help="IS / AM Score splits")
-    p.add_argument("--msssim_pairs", type=int, default=100, help="random pairs per class")
-    p.add_argument(
-        "--msssim_grouping",
-        default="auto",
-        choices=("auto", "conditioning", "model", "classifier"),
-        help="auto: conditioning label (predefined), model's class (dynamic), else classifier",
-    )
-    p.add_argument("--output", default=None, help="result file (default: next to the generator)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="progress bar on stderr")  # fmt: skip
-    return p
-
-
-def _one_line(message) -> str:
-    return " ".join(str(message).split())
+PROG = "python -m tf_amgan.evaluate"
 
 
 def _check_paths(args) -> None:
@@ -174,15 +91,19 @@ def import_tensorflow_quietly():
 
 
 def main(argv=None) -> int:
-    """Parses `argv`, evaluates, prints one JSON line. Returns the exit code (0, or 2 on errors)."""
+    """Parses `argv` (default: sys.argv[1:]), evaluates, prints one JSON line. Returns the exit
+    code: 0, or 2 after one `error:` line on bad flags or input."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = commandline.parse(
+        eval_flags.make_flags, sys.argv[1:] if argv is None else argv, PROG, __doc__
+    )
+    if isinstance(args, int):
+        return args
     try:
-        args = _parser().parse_args(argv)
         import_tensorflow_quietly()  # before tf_amgan.metrics, which imports it
         _check_paths(args)
-    except (_UsageError, ValueError, FileNotFoundError) as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+    except (ValueError, FileNotFoundError) as e:
+        return commandline.error(e)
 
     from tf_amgan import classifiers, data, evaluation
     from tf_amgan.io_utils import atomic_write_json
@@ -222,15 +143,14 @@ def main(argv=None) -> int:
         record["meta"]["output"] = os.path.abspath(out)
         atomic_write_json(out, record)
     except (ValueError, FileNotFoundError, unavailable) as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+        return commandline.error(e)
     print(json.dumps(record, sort_keys=True))
-    return EXIT_OK
+    return commandline.EXIT_OK
 
 
 def run() -> int:
     """Console-script entry point (`tf-amgan-evaluate`)."""
-    return main(sys.argv[1:])
+    return main()
 
 
 if __name__ == "__main__":
