@@ -33,6 +33,22 @@ def error(message) -> int:
     return EXIT_USAGE
 
 
+def flagfile_error(argv: Sequence[str], e: UnicodeDecodeError) -> str:
+    """The message for a --flagfile that is not UTF-8 text (absl raises UnicodeDecodeError,
+    without the file's name)."""
+    for arg in argv:
+        if arg.startswith("--flagfile="):
+            path = arg.split("=", 1)[1]
+            try:
+                with open(path, encoding="utf-8") as f:
+                    f.read()
+            except UnicodeDecodeError as bad:
+                return f"--flagfile={path} is not UTF-8 text ({bad.reason} at byte {bad.start})"
+            except OSError:
+                pass  # absl reports it
+    return f"a --flagfile is not UTF-8 text ({e.reason})"
+
+
 def help_text(prog: str, doc: str, flag_values: flags.FlagValues) -> str:
     return (
         f"{textwrap.dedent(doc).strip()}\n\nUsage: {prog} [flags]\n\nFlags:\n"
@@ -63,6 +79,8 @@ def parse(
         rest = fv([prog, *argv])
     except flags.Error as e:
         return error(e)
+    except UnicodeDecodeError as e:
+        return error(flagfile_error(argv, e))
     if len(rest) > 1:
         return error(f"unexpected arguments {rest[1:]}")
     return fv
@@ -92,5 +110,7 @@ def app_flags_parser(prog: str, doc: str, key_module) -> Callable[[list[str]], l
             return fv(argv)
         except flags.Error as e:
             raise SystemExit(error(e)) from None
+        except UnicodeDecodeError as e:
+            raise SystemExit(error(flagfile_error(argv, e))) from None
 
     return parser

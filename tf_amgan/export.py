@@ -30,6 +30,11 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from tf_amgan import runs
+from tf_amgan.io_utils import path_component_problem
+
+LOCK_FILE = ".export.lock"  # held while a version is written; .tmp-* without a holder are leftovers
+
 
 def next_version(model_dir: str) -> int:
     """1 + the largest integer version directory under model_dir (1 if none)."""
@@ -37,6 +42,41 @@ def next_version(model_dir: str) -> int:
         return 1
     versions = [int(n) for n in os.listdir(model_dir) if re.fullmatch(r"\d+", n)]
     return max(versions, default=0) + 1
+
+
+def check_target(export_dir: str, model_name: str, flag: str = "--export_model_name") -> None:
+    """Raises ValueError unless `model_name` is one directory name and `export_dir` writable."""
+    problem = path_component_problem(model_name)
+    if problem:
+        raise ValueError(f"{flag}={model_name!r} cannot name a model directory: {problem}")
+    runs.check_writable_dir(export_dir, "--export_dir")
+
+
+def lock_export_dir(export_dir: str) -> runs.DirLock:
+    """Waits for other exports into `export_dir` to finish, then holds its lock."""
+    os.makedirs(export_dir, exist_ok=True)
+    return runs.DirLock(
+        os.path.join(export_dir, LOCK_FILE), f"export directory {export_dir}"
+    ).acquire(blocking=True)
+
+
+def clean_leftovers(export_dir: str, log=None) -> list[str]:
+    """Removes the `.tmp-*` folders of exports that were killed (waits for running exports)."""
+    if not os.path.isdir(export_dir):
+        return []
+    with lock_export_dir(export_dir):
+        return _remove_tmp(export_dir, log)
+
+
+def _remove_tmp(export_dir: str, log=None) -> list[str]:
+    removed = []
+    for name in sorted(os.listdir(export_dir)):
+        if name.startswith(".tmp-"):
+            shutil.rmtree(os.path.join(export_dir, name), ignore_errors=True)
+            removed.append(os.path.join(export_dir, name))
+    if removed and log is not None:
+        log(f"removed {len(removed)} leftover(s) of an interrupted export: {', '.join(removed)}")
+    return removed
 
 
 def _latent_serving_functions(trainer):
@@ -49,10 +89,8 @@ def _latent_serving_functions(trainer):
 
     def generate(noise, categories):
         categories = tf.cast(categories, tf.int32)
-        checks = (
-            _check_noise(noise, z_dim)
-            + [tf.debugging.assert_rank(categories, 1, message="categories must be int32 [N]")]
-            + _check_indices(categories, noise, d_c, "categories", "num_categories")
+        checks = _check_noise(noise, z_dim) + _check_indices(
+            categories, noise, d_c, "categories", "num_categories"
         )
         noise, categories = _after(checks, noise, categories)
         images = G([noise, tf.one_hot(categories, d_c, dtype=noise.dtype)], training=False)
@@ -63,6 +101,16 @@ def _latent_serving_functions(trainer):
         tf.TensorSpec([None], tf.int32, name="categories"),
     ]
 
+    def draw_categories(num_samples, seed2):
+        return data.sample_labels(seed2, num_samples, d_c, prior=prior, stratified=True)
+
+    return generate, signature, _sample_function(generate, z_dim, draw_categories)
+
+
+def _sample_function(generate, z_dim: int, draw_codes):
+    """sample(num_samples, seed): seeded noise (and labels / categories from `draw_codes`, or
+    none) through `generate`; also returns the noise."""
+
     def sample(num_samples, seed):
         (num_samples,) = _after(
             [tf.debugging.assert_positive(num_samples, message="num_samples must be positive")],
@@ -70,30 +118,47 @@ def _latent_serving_functions(trainer):
         )
         seed2 = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
         noise = tf.random.stateless_normal(tf.stack([num_samples, z_dim]), seed2)
-        categories = data.sample_labels(
-            seed2 + tf.constant([0, 1], tf.int64), num_samples, d_c, prior=prior, stratified=True
-        )
-        return {**generate(noise, categories), "noise": noise}
+        if draw_codes is None:
+            return {**generate(noise), "noise": noise}
+        codes = draw_codes(num_samples, seed2 + tf.constant([0, 1], tf.int64))
+        return {**generate(noise, codes), "noise": noise}
 
-    return generate, signature, sample
+    return sample
+
+
+def _runtime_rank(t):
+    """The rank of `t` as fed. A signature does not enforce its inputs' static rank, and
+    tf.rank / tf.size(tf.shape(t)) are folded to that static rank: count the shape's entries
+    through an op whose output length is unknown until run time."""
+    shape = tf.shape(t)
+    return tf.size(tf.boolean_mask(shape, shape >= 0))
 
 
 def _check_noise(noise, z_dim) -> list:
-    return [
-        tf.debugging.assert_rank(noise, 2, message="noise must be float32 [N, z_dim]"),
-        tf.debugging.assert_equal(
-            tf.shape(noise)[1], z_dim, message=f"noise must have {z_dim} columns"
-        ),
-        tf.debugging.assert_all_finite(noise, "noise must be finite"),
-    ]
+    expected = f"noise must be float32 [N, {z_dim}], got shape"
+    rank = tf.debugging.Assert(tf.equal(_runtime_rank(noise), 2), [expected, tf.shape(noise)])
+    with tf.control_dependencies([rank]):  # reading the columns of a rank-1 tensor would fail
+        columns = tf.debugging.Assert(
+            tf.equal(tf.shape(noise)[1], z_dim), [expected, tf.shape(noise)]
+        )
+    return [rank, columns, tf.debugging.assert_all_finite(noise, "noise must be finite")]
 
 
 def _check_indices(values, noise, upper: int, name: str, upper_name: str) -> list:
-    """Labels / categories: one per noise row, in [0, upper)."""
-    return [
-        tf.debugging.assert_equal(
+    """Labels / categories: int32 [N], one per noise row, in [0, upper)."""
+    rank = tf.debugging.Assert(
+        tf.equal(_runtime_rank(values), 1),
+        [f"{name} must be int32 [N], got shape", tf.shape(values)],
+    )
+    noise_rank = tf.debugging.Assert(tf.greater(_runtime_rank(noise), 0), ["noise is a scalar"])
+    with tf.control_dependencies([rank, noise_rank]):  # before reading their first dimensions
+        same_n = tf.debugging.assert_equal(
             tf.shape(values)[0], tf.shape(noise)[0], message=f"{name} and noise need the same N"
-        ),
+        )
+    return [
+        rank,
+        noise_rank,
+        same_n,
         tf.debugging.assert_non_negative(values, message=f"{name} must be >= 0"),
         tf.debugging.assert_less(values, upper, message=f"{name} must be < {upper_name} ({upper})"),
     ]
@@ -122,10 +187,16 @@ def _serving_functions(trainer):
     has_classes = obj.head_units > 1
 
     def classes_of(images):
+        n = tf.shape(images)[0]
         if not has_classes:
-            return tf.fill([tf.shape(images)[0]], tf.constant(-1, tf.int32))
-        logits = D(images, training=False)
-        return tf.argmax(obj.class_logits(logits), axis=-1, output_type=tf.int32)
+            return tf.fill([n], tf.constant(-1, tf.int32))
+
+        def classify():
+            logits = D(images, training=False)
+            return tf.argmax(obj.class_logits(logits), axis=-1, output_type=tf.int32)
+
+        # D's layers cannot take an empty batch: an empty request gets empty outputs.
+        return tf.cond(n > 0, classify, lambda: tf.zeros([0], tf.int32))
 
     if conditional:
 
@@ -153,26 +224,12 @@ def _serving_functions(trainer):
         serving_default = generate
         signature = [tf.TensorSpec([None, z_dim], tf.float32, name="noise")]
 
-    def sample(num_samples, seed):
-        (num_samples,) = _after(
-            [tf.debugging.assert_positive(num_samples, message="num_samples must be positive")],
-            num_samples,
+    def draw_labels(num_samples, seed2):
+        return tf.random.stateless_uniform(
+            tf.reshape(num_samples, [1]), seed2, minval=0, maxval=num_classes, dtype=tf.int32
         )
-        seed2 = tf.stack([tf.cast(seed, tf.int64), tf.constant(0x5EED, tf.int64)])
-        noise = tf.random.stateless_normal(tf.stack([num_samples, z_dim]), seed2)
-        if conditional:
-            labels = tf.random.stateless_uniform(
-                tf.reshape(num_samples, [1]),
-                seed2 + tf.constant([0, 1], tf.int64),
-                minval=0,
-                maxval=num_classes,
-                dtype=tf.int32,
-            )
-            out = generate(noise, labels)
-        else:
-            out = generate(noise)
-        return {**out, "noise": noise}
 
+    sample = _sample_function(generate, z_dim, draw_labels if conditional else None)
     return serving_default, signature, sample, sample_signature
 
 
@@ -191,14 +248,24 @@ def export_generator(
     weights when the run kept them.
     """
 
-    if not model_name or "/" in model_name:
-        raise ValueError(f"bad model name {model_name!r}")
-    model_dir = os.path.join(export_dir, model_name)
-    version = next_version(model_dir) if version is None else int(version)
-    final = os.path.join(model_dir, str(version))
-    if os.path.exists(final):
-        raise FileExistsError(f"export version already exists: {final}")
+    problem = path_component_problem(model_name or "")
+    if problem:
+        raise ValueError(f"bad model name {model_name!r}: {problem}")
+    if version is not None and int(version) < 0:
+        raise ValueError(f"export version must be >= 0, got {version}")
+    with lock_export_dir(export_dir):
+        _remove_tmp(export_dir)
+        model_dir = os.path.join(export_dir, model_name)
+        version = next_version(model_dir) if version is None else int(version)
+        final = os.path.join(model_dir, str(version))
+        if os.path.exists(final):
+            raise FileExistsError(f"export version already exists: {final}")
+        return _export_live(
+            trainer, export_dir, model_dir, final, version, standing_stats_batches, use_ema
+        )
 
+
+def _export_live(trainer, export_dir, model_dir, final, version, standing_stats_batches, use_ema):
     # EMA weights and standing statistics are swapped in for the export only; the live generator
     # is put back afterwards so that it still equals the last checkpoint.
     saved = [(v, v.numpy()) for v in trainer.generator.variables]
@@ -245,9 +312,7 @@ def export_run(
     version: int | None = None,
     standing_stats_batches: int = 50,
 ) -> str:
-    """Restores a run's last checkpoint and exports its generator."""
-    from tf_amgan import runs
-
+    """Restores a run's newest intact checkpoint and exports its generator."""
     trainer, _ = runs.restore_run(run_dir)
     return export_generator(
         trainer,
@@ -259,9 +324,15 @@ def export_run(
 
 
 def exporter(config, log=print):
-    """The training loop's `on_finish`: exports to `config.export_dir` (None when it is unset)."""
+    """The training loop's `on_finish`: exports to `config.export_dir` (None when it is unset).
+
+    Checks the target first and removes the leftovers of killed exports there, so that a bad
+    --export_dir fails before training.
+    """
     if not config.export_dir:
         return None
+    check_target(config.export_dir, config.model_name)
+    clean_leftovers(config.export_dir, log)
 
     def on_finish(trainer) -> str:
         path = export_generator(
@@ -309,6 +380,10 @@ def main(argv=None) -> int:
     if isinstance(args, int):
         return args
     try:
+        # The target is checked before the run is restored: a bad name fails at once.
+        if args.model_name is not None:
+            check_target(args.export_dir, args.model_name, "--model_name")
+        runs.check_writable_dir(args.export_dir, "--export_dir")
         path = export_run(
             args.run_dir,
             args.export_dir,

@@ -62,6 +62,19 @@ def truncate_jsonl(path: str, max_step: int) -> None:
     atomic_write_text(path, "".join(k + "\n" for k in kept))
 
 
+def path_component_problem(name: str) -> str | None:
+    """Why `name` cannot be used as one directory name inside another directory, or None."""
+    if not name:
+        return "it is empty"
+    if name in (".", ".."):
+        return f"{name!r} is not a name"
+    if any(sep and sep in name for sep in ("/", "\\", os.sep, os.altsep)):
+        return "it must be one path component, without separators"
+    if "\0" in name:
+        return "it contains a NUL character"
+    return None
+
+
 def json_safe(value):
     """NumPy scalars/arrays -> Python; NaN/Inf -> None (strict JSON has no NaN)."""
     if isinstance(value, dict):

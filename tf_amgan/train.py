@@ -16,7 +16,7 @@ import json
 import sys
 
 from tf_amgan.training import config as config_lib
-from tf_amgan.training import experiment
+from tf_amgan.training import experiment, rundir
 
 
 def run(config: config_lib.Config, log=print, evaluator=None) -> experiment.RunResult:
@@ -24,6 +24,7 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> experiment.RunR
     export; `evaluator` overrides the one built from the config."""
     from tf_amgan import export
 
+    config.validate()  # option errors first, before the evaluator and the export target
     if evaluator is None and config.eval_every:
         from tf_amgan import evaluation
 
@@ -43,7 +44,7 @@ def main_cli(config: config_lib.Config) -> int:
     unavailable = getattr(data, "DatasetUnavailableError", ())
     try:
         result = run(config)
-    except (config_lib.ConfigError, unavailable) as e:
+    except (config_lib.ConfigError, rundir.RunDirError, unavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if result.status == "completed":

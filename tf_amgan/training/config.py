@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import os
 from typing import Any
 
+from tf_amgan.io_utils import path_component_problem
 from tf_amgan.training import flags as flag_defs
 
 
@@ -249,6 +249,13 @@ class Config:
         _check(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "Adam betas must be in [0, 1)")
         _check(self.eval_samples > 0, "--eval_samples must be positive")
         _check(bool(self.output_dir), "--output_dir must not be empty")
+        if self.export_model_name:
+            problem = path_component_problem(self.export_model_name)
+            _check(
+                problem is None,
+                f"--export_model_name={self.export_model_name!r} cannot name a model directory "
+                f"under --export_dir: {problem}",
+            )
         _check(self.optimizer in ("adam", "adamw"), f"unknown --optimizer={self.optimizer!r}")
         _check(self.weight_decay >= 0, "--weight_decay must be >= 0")
         _check(
@@ -408,11 +415,15 @@ def incompatible_changes(old: Config, new: Config) -> list[str]:
 
 
 def load(path: str) -> Config:
-    with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
-        values = json.load(f)
-    # Runs written before --d_norm existed normalized real and fake in separate D calls.
-    values.setdefault("d_norm", "separate")
-    return Config.from_dict(values)
+    """The Config of the run directory `path` (config.json, else its copy in checkpoints/).
+
+    Raises:
+      FileNotFoundError: neither exists.
+      rundir.RunDirError (a ValueError): not a valid configuration.
+    """
+    from tf_amgan.training import rundir
+
+    return rundir.load_config(path)
 
 
 def _check(condition: bool, message: str):

@@ -4,7 +4,8 @@ The periodic evaluator and the export on finish are handed in by the caller (tf_
 training imports no layer above it.
 
 Run directory layout (`--output_dir`):
-  config.json          every option of the run
+  config.json          every option of the run (a copy is kept in checkpoints/config.json)
+  run.lock             OS file lock held by the training process (pid, host, command inside)
   metrics.jsonl        one JSON record per logged step (losses, D accuracies, learning rates, speed)
   checkpoints/         tf.train.CheckpointManager checkpoints (models, optimizers, step, RNG state)
   tensorboard/         TensorBoard scalars and sample grids
@@ -23,8 +24,9 @@ import time
 
 import numpy as np
 
-from tf_amgan.io_utils import append_jsonl, atomic_write_text, truncate_jsonl
+from tf_amgan.io_utils import append_jsonl, truncate_jsonl
 from tf_amgan.training import config as config_lib
+from tf_amgan.training import rundir
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
 
@@ -64,10 +66,17 @@ class Prepared:
     config: config_lib.Config
     strategy: object
     info: object
+    lock: rundir.DirLock | None = None  # the chief's lock on the run directory; release() when done
+    restore_from: str | None = None  # the newest intact checkpoint to resume from
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
 
-def prepare(config: config_lib.Config) -> Prepared:
-    """Every check that can fail, before anything is written: options, devices, data."""
+def prepare(config: config_lib.Config, log=print) -> Prepared:
+    """Every check that can fail, before anything is written: options, devices, data; then
+    locks the run directory (chief) and checks what it holds. Call release() when done."""
     from tf_amgan import data
     from tf_amgan.training import distribute
 
@@ -94,25 +103,44 @@ def prepare(config: config_lib.Config) -> Prepared:
         download=config.download_arg,
         **config.data_options,
     )
-    _check_run_dir(config)
-    return Prepared(config, strategy, info)
+    # Only the chief writes the run directory (workers share it and only read checkpoints).
+    lock = rundir.lock_run_dir(config.output_dir) if distribute.is_chief(strategy) else None
+    try:
+        restore_from = _check_run_dir(config, log)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return Prepared(config, strategy, info, lock, restore_from)
 
 
-def _check_run_dir(config: config_lib.Config) -> None:
-    path = os.path.join(config.output_dir, "config.json")
-    if not os.path.exists(path):
-        return
-    old = config_lib.load(config.output_dir)
+def _check_run_dir(config: config_lib.Config, log=print) -> str | None:
+    """Refuses a run directory this run must not touch; returns the checkpoint to resume from."""
+    out = config.output_dir
+    ckpt_dir = os.path.join(out, rundir.CHECKPOINT_DIR)
+    stored = rundir.stored_configs(out)
+    has_checkpoints = bool(rundir.checkpoint_numbers(ckpt_dir))
+    if not stored:
+        if has_checkpoints:
+            raise rundir.RunDirError(
+                f"{out} holds checkpoints but neither config.json nor checkpoints/config.json, so "
+                "the run's configuration cannot be established; refusing to resume or overwrite "
+                "it: restore config.json or choose another --output_dir"
+            )
+        return None
     if not config.resume:
         raise config_lib.ConfigError(
-            f"{config.output_dir} already holds a run; pass --resume to continue it or choose another "
+            f"{out} already holds a run; pass --resume to continue it or choose another "
             "--output_dir"
         )
-    changed = config_lib.incompatible_changes(old, config)
-    if changed:
-        raise config_lib.ConfigError(
-            f"cannot resume {config.output_dir}: options differ from its config.json: {', '.join(changed)}"
-        )
+    for path, old in stored:
+        changed = config_lib.incompatible_changes(old, config)
+        if changed:
+            raise config_lib.ConfigError(
+                f"cannot resume {out}: options differ from its "
+                f"{os.path.relpath(path, out)}: {', '.join(changed)}"
+            )
+    return rundir.find_checkpoint(ckpt_dir, log) if has_checkpoints else None
 
 
 class _SignalFlag:
@@ -151,33 +179,60 @@ def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) ->
         (tf_amgan.evaluation.make_periodic_evaluator; None: no periodic evaluation).
       on_finish: callable(trainer) -> export path or None, called on the chief when the run
         completes (tf_amgan.export.exporter; None: nothing is exported).
+
+    Raises:
+      ConfigError: bad options.
+      rundir.RunDirError: a run directory this run must not use (busy, damaged beyond
+        recovery, another run's, unwritable), or a disk that filled up.
     """
+    prepared = prepare(config, log)
+    try:
+        return _run(prepared, log, evaluator, on_finish)
+    except OSError as e:  # e.g. the disk filled up while writing metrics or samples
+        ckpt_dir = os.path.join(config.output_dir, rundir.CHECKPOINT_DIR)
+        raise rundir.RunDirError(
+            f"{e}; the last intact checkpoint is {_last_intact(ckpt_dir)} (rerun the same command "
+            "to resume from it)"
+        ) from e
+    finally:
+        prepared.release()
+
+
+def _last_intact(ckpt_dir: str) -> str:
+    try:
+        return rundir.find_checkpoint(ckpt_dir, log=lambda m: None) or "none"
+    except rundir.RunDirError:
+        return "none"
+
+
+def _run(prepared: Prepared, log, evaluator, on_finish) -> RunResult:
     import tensorflow as tf
 
     from tf_amgan.progress import Progress
     from tf_amgan.training import distribute
     from tf_amgan.training import trainer as trainer_lib
 
-    prepared = prepare(config)
-    strategy, info = prepared.strategy, prepared.info
+    config, strategy, info = prepared.config, prepared.strategy, prepared.info
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
     trainer = trainer_lib.GANTrainer(config, strategy, info)
+    ckpt_dir = os.path.join(out, rundir.CHECKPOINT_DIR)
+    restore_from = prepared.restore_from
     if chief:
-        os.makedirs(out, exist_ok=True)
-        if not os.path.exists(os.path.join(out, "config.json")):
-            atomic_write_text(os.path.join(out, "config.json"), config.to_json() + "\n")
-        ckpt_dir = os.path.join(out, "checkpoints")
+        # Under the lock: nobody else writes here, so every temporary is a leftover.
+        rundir.clean_leftovers(out, log)
+        rundir.write_config(out, config.to_json() + "\n")
+        if restore_from:
+            rundir.write_state(ckpt_dir, restore_from)  # the manager must start from it
+        save_dir = ckpt_dir
     else:
-        ckpt_dir = tempfile.mkdtemp(prefix="tf_amgan_worker_ckpt_")
+        save_dir = tempfile.mkdtemp(prefix="tf_amgan_worker_ckpt_")
     manager = tf.train.CheckpointManager(
-        trainer.checkpoint, ckpt_dir, max_to_keep=config.keep_checkpoints, step_counter=trainer.step
+        trainer.checkpoint, save_dir, max_to_keep=config.keep_checkpoints, step_counter=trainer.step
     )
-    # Non-chief workers restore from the chief's directory (shared filesystem assumed).
-    restore_from = tf.train.latest_checkpoint(os.path.join(out, "checkpoints"))
     start = 0
-    if config.resume and restore_from:
+    if restore_from:
         trainer.checkpoint.restore(restore_from).assert_existing_objects_matched()
         start = int(trainer.step.numpy())
         log(f"resumed from {restore_from} at step {start}")
@@ -194,8 +249,28 @@ def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) ->
     train_step = trainer.build_train_step()
     writer = tf.summary.create_file_writer(os.path.join(out, "tensorboard")) if chief else None
 
-    def save():
-        manager.save(checkpoint_number=int(trainer.step.numpy()))
+    def save() -> bool:
+        """Checkpoints the state; False (and nothing written) if any variable is non-finite."""
+        n = int(trainer.step.numpy())
+        bad = rundir.nonfinite_variables(trainer.checkpoint)
+        if bad:
+            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+            log(
+                f"error: non-finite values after step {n} in {', '.join(bad[:3])}{more}; "
+                f"stopping. The last good checkpoint ({manager.latest_checkpoint or 'none'}) is "
+                "kept."
+            )
+            return False
+        try:
+            manager.save(checkpoint_number=n)
+        except (OSError, tf.errors.OpError) as e:
+            reason = getattr(e, "strerror", None) or getattr(e, "message", None) or str(e)
+            raise rundir.RunDirError(
+                f"cannot write checkpoint ckpt-{n} in {save_dir}: {reason}; the last intact "
+                f"checkpoint is {_last_intact(ckpt_dir)} (rerun the same command to resume from "
+                "it)"
+            ) from e
+        return True
 
     progress = Progress(
         config.train_steps, start, enabled=config.progress and chief, line_every=config.log_every
@@ -252,7 +327,9 @@ def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) ->
             ):
                 evaluator(trainer, step)
             if step % config.checkpoint_every == 0 or stop.signum is not None:
-                save()
+                if not save():
+                    status = "diverged"
+                    break
             if stop.signum is not None:
                 status = "interrupted"
                 log(f"\nreceived signal {stop.signum}: checkpoint saved at step {step}; stopping")
@@ -260,9 +337,12 @@ def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) ->
     progress.close()
 
     export_path = None
+    if status == "completed" and (
+        manager.latest_checkpoint is None or int(trainer.step.numpy()) % config.checkpoint_every
+    ):
+        if not save():
+            status = "diverged"
     if status == "completed":
-        if manager.latest_checkpoint is None or int(trainer.step.numpy()) % config.checkpoint_every:
-            save()
         if chief:
             write_samples(trainer, out, step, writer)
         if on_finish is not None and chief:
@@ -272,7 +352,7 @@ def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) ->
     if not chief:
         import shutil
 
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        shutil.rmtree(save_dir, ignore_errors=True)
     return RunResult(status, step, export_path, last_metrics, stop.signum)
 
 
