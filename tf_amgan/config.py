@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from tf_amgan import flags as flag_defs
+from tf_amgan import precision as precision_lib
 
 
 class ConfigError(ValueError):
@@ -77,8 +78,9 @@ class Config:
     beta2: float = 0.999
     d_steps: int = 1
     ema_decay: float = 0.0
-    mixed_precision: bool = False
+    precision: str = "float32"
     jit_compile: bool = False
+    steps_per_call: int = 1
     resume: bool = True
     log_every: int = 100
     checkpoint_every: int = 1000
@@ -103,6 +105,11 @@ class Config:
         from tf_amgan import data
 
         return "amgan" if data.get_info(self.dataset, **self.data_options).is_image else "mlp"
+
+    @property
+    def loss_scaling(self) -> bool:
+        """Dynamic loss scaling: float16 compute only (bfloat16 has float32's exponent range)."""
+        return self.precision == "mixed_float16"
 
     @property
     def conditional(self) -> bool:
@@ -201,6 +208,7 @@ class Config:
             "log_every",
             "checkpoint_every",
             "d_steps",
+            "steps_per_call",
         ):
             _check(getattr(self, name) > 0, f"--{name} must be positive, got {getattr(self, name)}")
         for name in ("sample_every", "eval_every", "num_cpu_devices", "standing_stats_batches"):
@@ -223,6 +231,10 @@ class Config:
         _check(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "Adam betas must be in [0, 1)")
         _check(self.eval_samples > 0, "--eval_samples must be positive")
         _check(bool(self.output_dir), "--output_dir must not be empty")
+        _check(
+            self.precision in precision_lib.PRECISIONS,
+            f"unknown --precision={self.precision!r}; choose from {precision_lib.PRECISIONS}",
+        )
         _check(self.optimizer in ("adam", "adamw"), f"unknown --optimizer={self.optimizer!r}")
         _check(self.weight_decay >= 0, "--weight_decay must be >= 0")
         _check(
@@ -304,6 +316,10 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown config keys: {unknown}")
         values = dict(values)
+        if "mixed_precision" in values and "mixed_precision" not in names:
+            # config.json of runs made before --precision existed.
+            legacy = values.pop("mixed_precision")
+            values.setdefault("precision", "mixed_float16" if legacy else "float32")
         for key in ("devices", "eval_metrics"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
@@ -318,6 +334,14 @@ class Config:
         for f in dataclasses.fields(cls):
             if f.name in flag_values:
                 values[f.name] = flag_values[f.name].value
+        if "mixed_precision" in flag_values and flag_values["mixed_precision"].value:
+            # The older boolean flag: an alias of --precision=mixed_float16.
+            if values.get("precision", "float32") not in ("float32", "mixed_float16"):
+                raise ConfigError(
+                    f"--mixed_precision (= --precision=mixed_float16) contradicts "
+                    f"--precision={values['precision']}"
+                )
+            values["precision"] = "mixed_float16"
         return cls.from_dict(values)
 
     @classmethod
@@ -370,6 +394,7 @@ RESUMABLE_CHANGES = frozenset(
         "num_cpu_devices",
         "strategy",
         "jit_compile",
+        "steps_per_call",
     }
 )
 

@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from tf_amgan import config as config_lib
+from tf_amgan import precision as precision_lib
 from tf_amgan.io_utils import append_jsonl, atomic_write_text, truncate_jsonl
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
@@ -71,6 +72,8 @@ def prepare(config: config_lib.Config) -> Prepared:
 
     config.validate()
     setup_runtime(config)
+    if config.precision == "auto":  # config.json records what was used
+        config = config.replace(precision=precision_lib.resolve(config.precision))
     strategy = distribute.get_strategy(config.strategy, config.devices)
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
@@ -148,7 +151,7 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
     from tf_amgan.progress import Progress
 
     prepared = prepare(config)
-    strategy, info = prepared.strategy, prepared.info
+    config, strategy, info = prepared.config, prepared.strategy, prepared.info
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
@@ -205,6 +208,10 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
         f"{config.train_steps}, global batch {config.batch_size}, {strategy.num_replicas_in_sync} "
         f"replica(s), run dir {out}"
     )
+    log(f"precision {config.precision}; {precision_lib.describe_hardware()}")
+    slow = precision_lib.warning(config.precision)
+    if slow:
+        log(f"warning: {slow}")
     with _SignalFlag() as stop:
         while step < config.train_steps:
             values = train_step(iterator)

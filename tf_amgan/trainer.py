@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_amgan import data, losses, networks, selfsup
+from tf_amgan import precision as precision_lib
 from tf_amgan.config import Config
 from tf_amgan.losses import cgpgan, projection, registry
 
@@ -58,6 +59,8 @@ class GANTrainer:
     """
 
     def __init__(self, config: Config, strategy: tf.distribute.Strategy, info):
+        if config.precision == "auto":  # run() resolves it earlier, to record it in config.json
+            config = config.replace(precision=precision_lib.resolve(config.precision))
         self.config = config
         self.strategy = strategy
         self.info = info
@@ -83,10 +86,7 @@ class GANTrainer:
         self.conditional = config.conditional
         self.arch = config.resolved_arch
         self.image_shape = tuple(info.shape)
-        if config.mixed_precision:
-            keras.mixed_precision.set_dtype_policy("mixed_float16")
-        else:
-            keras.mixed_precision.set_dtype_policy("float32")
+        precision_lib.set_policy(config.precision)
         sync_bn = self.replicas > 1
         arch_kwargs = {}
         if self.arch == "mlp":
@@ -206,7 +206,7 @@ class GANTrainer:
             opt = keras.optimizers.Adam(
                 learning_rate=schedule, beta_1=c.beta1, beta_2=c.beta2, name=name, **kwargs
             )
-        if c.mixed_precision:
+        if c.loss_scaling:
             opt = keras.optimizers.LossScaleOptimizer(opt, name=f"{name}_loss_scale")
         return opt
 
@@ -332,7 +332,7 @@ class GANTrainer:
 
     def _scale(self, optimizer, loss):
         # Inside the tape: the loss-scale multiplication must be recorded (mixed precision).
-        return optimizer.scale_loss(loss) if self.config.mixed_precision else loss
+        return optimizer.scale_loss(loss) if self.config.loss_scaling else loss
 
     def _apply(self, optimizer, scaled_loss, tape, variables, grads=None):
         if grads is None:
@@ -341,7 +341,7 @@ class GANTrainer:
         # Health logging: the norm of this replica's gradient; summed over replicas (train_step
         # reduces with SUM) it is exact for one replica and an estimate of the global norm otherwise.
         norm = tf.linalg.global_norm([g for g in grads if g is not None])
-        if self.config.mixed_precision:
+        if self.config.loss_scaling:
             norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)
         return norm
 
@@ -509,7 +509,7 @@ class GANTrainer:
         grad_norm = self._apply(self.g_optimizer, None, None, g_vars, grads[: len(g_vars)])
         # The learned prior (M-22) is trained by G's loss only from --prior_update_start on.
         active = tf.cast(self.prior.update_active(self.step), tf.float32)
-        if self.config.mixed_precision:  # the G loss was scaled for G's LossScaleOptimizer
+        if self.config.loss_scaling:  # the G loss was scaled for G's LossScaleOptimizer
             active = active / tf.cast(self.g_optimizer.dynamic_scale, tf.float32)
         # Overflowing (loss-scaled) steps are skipped by G's optimizer; zero them here too.
         prior_grads = [
