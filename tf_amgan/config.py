@@ -312,14 +312,13 @@ class Config:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
         names = {f.name for f in dataclasses.fields(cls)}
+        values = dict(values)
+        if "mixed_precision" in values:  # config.json of runs made before --precision existed
+            legacy = values.pop("mixed_precision")
+            values.setdefault("precision", "mixed_float16" if legacy else "float32")
         unknown = sorted(set(values) - names)
         if unknown:
             raise ConfigError(f"unknown config keys: {unknown}")
-        values = dict(values)
-        if "mixed_precision" in values and "mixed_precision" not in names:
-            # config.json of runs made before --precision existed.
-            legacy = values.pop("mixed_precision")
-            values.setdefault("precision", "mixed_float16" if legacy else "float32")
         for key in ("devices", "eval_metrics"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
