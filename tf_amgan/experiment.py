@@ -214,16 +214,22 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
         log(f"warning: {slow}")
     with _SignalFlag() as stop:
         while step < config.train_steps:
-            values = train_step(iterator)
+            if config.steps_per_call > 1:
+                n = steps_until_event(step, config, evaluator is not None)
+                values = train_step(iterator, tf.constant(n, tf.int64))
+                done = int(values.pop("steps").numpy())
+            else:
+                values, done = train_step(iterator), 1
             if not bool(values["finite"].numpy()):
                 status = "diverged"
+                step += done - 1  # the steps before the non-finite one completed
                 bad = {k: float(v.numpy()) for k, v in values.items() if k != "finite"}
                 log(
-                    f"error: non-finite loss at step {step + 1} ({bad}); stopping. The last good "
-                    f"checkpoint ({manager.latest_checkpoint or 'none'}) is kept."
+                    f"error: non-finite loss at step {step + 1} ({bad}); stopping. The last "
+                    f"good checkpoint ({manager.latest_checkpoint or 'none'}) is kept."
                 )
                 break
-            step += 1
+            step += done
             scalars = {k: float(v.numpy()) for k, v in values.items() if k != "finite"}
             progress.update(step, {"d_loss": scalars["d_loss"], "g_loss": scalars["g_loss"]})
             if chief and (step % config.log_every == 0 or step == config.train_steps):
@@ -285,6 +291,20 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
 
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     return RunResult(status, step, export_path, last_metrics, stop.signum)
+
+
+def steps_until_event(step: int, config: config_lib.Config, evaluating: bool) -> int:
+    """Steps the next train_step call may run (--steps_per_call): it stops at the next step that
+    logs, checkpoints, writes samples, evaluates or ends the run, so those happen where they would
+    with one step per call."""
+    n = min(config.steps_per_call, config.train_steps - step)
+    periods = [config.log_every, config.checkpoint_every, config.sample_every]
+    if evaluating:
+        periods.append(config.eval_every)
+    for every in periods:
+        if every:
+            n = min(n, every - step % every)
+    return max(n, 1)
 
 
 def write_samples(trainer, out: str, step: int, writer=None) -> str:

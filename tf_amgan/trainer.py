@@ -522,15 +522,20 @@ class GANTrainer:
         return tf.function(fn, jit_compile=True) if self.config.jit_compile else fn
 
     def build_train_step(self):
-        """Returns train_step(iterator) -> dict of scalar metrics (global means)."""
+        """Returns train_step(iterator, num_steps=None) -> dict of scalar metrics (global means).
+
+        With num_steps (an int64 tensor >= 1) one call runs that many steps inside the graph
+        (--steps_per_call: no Python between them), stopping early after a non-finite loss; the
+        metrics are the last step's, plus "steps" = the steps run. The steps are the same ops in
+        the same order as single calls, so the results are identical.
+        """
         strategy = self.strategy
         d_steps = self.config.d_steps
         d_fn = self._compile(self._d_replica_step)
         g_fn = self._compile(self._g_replica_step)
         prior = self.prior
 
-        @tf.function
-        def train_step(iterator):
+        def one_step(iterator):
             batch = None
             d_out = None
             for _ in range(d_steps):
@@ -552,6 +557,24 @@ class GANTrainer:
                 losses_.append(metrics["q_loss"])
             metrics["finite"] = tf.reduce_all([tf.math.is_finite(v) for v in losses_])
             return metrics
+
+        @tf.function
+        def train_step(iterator, num_steps=None):
+            metrics = one_step(iterator)
+            if num_steps is None:
+                return metrics
+
+            def more(i, m):
+                return tf.logical_and(i < num_steps, m["finite"])
+
+            def step(i, m):
+                return i + 1, one_step(iterator)
+
+            # parallel_iterations=1: step i+1 reads what step i wrote (weights, RNG, step).
+            steps, metrics = tf.while_loop(
+                more, step, (tf.constant(1, tf.int64), metrics), parallel_iterations=1
+            )
+            return {**metrics, "steps": steps}
 
         self._train_step = train_step
         return train_step
