@@ -116,8 +116,8 @@ def summarize(runs: list[dict]) -> dict:
             sd = {p: statistics.stdev(v) if n > 1 else 0.0 for p, v in values.items()}
             diff = mean[PRECISIONS[1]] - mean[PRECISIONS[0]]
             se = (sum(s**2 for s in sd.values()) / n) ** 0.5
-            within = n > 1 and abs(diff) <= 2 * se
-            agree = agree and within
+            within = abs(diff) <= 2 * se if n > 1 else None
+            agree = agree and bool(within)
             row[metric] = {
                 "values": values,
                 "mean": mean,
@@ -150,7 +150,7 @@ def table(runs: list[dict], summary: dict, args, cpu: str) -> str:
             m = row[metric]
             for p in PRECISIONS:
                 cells.append(f"{m['mean'][p]:.2f} ± {m['sd'][p]:.2f}")
-            mark = "" if m["within_2se"] else " *"
+            mark = " *" if m["within_2se"] is False else ""
             cells.append(f"{m['diff_bf16_minus_fp32']:+.2f} (±{2 * m['se_diff']:.2f}){mark}")
         lines.append("| " + " | ".join(cells) + " |")
     verdict = {
