@@ -153,8 +153,11 @@ class Worker:
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
         )
-        self.info = self._read()
+        self.info = None  # set by ready(); workers build and warm up concurrently
         self.times: list[float] = []
+
+    def ready(self):
+        self.info = self._read()
 
     def _read(self):
         line = self.proc.stdout.readline()
@@ -194,6 +197,8 @@ def cpu_description() -> str:
 def measure_width(args, width, names, matmul):
     workers = [Worker(n, args, width) for n in names]
     try:
+        for w in workers:
+            w.ready()
         params = {w.name: w.info["params"] for w in workers}
         ref = params.get("tf_fp32") or next(iter(params.values()))
         for name, p in params.items():
@@ -215,6 +220,7 @@ def measure_width(args, width, names, matmul):
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)  # progress visible when redirected to a file
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--widths", default="0.25,0.5,1.0")
     p.add_argument("--configs", default=",".join(CONFIGS), help=f"from {list(CONFIGS)}")

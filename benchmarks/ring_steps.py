@@ -22,9 +22,10 @@ import tensorflow as tf  # noqa: E402
 
 
 def build(steps_per_call, args, jit):
-    from tf_amgan import data, distribute
-    from tf_amgan import trainer as trainer_lib
-    from tf_amgan.config import Config
+    from tf_amgan import data
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
+    from tf_amgan.training.config import Config
 
     cfg = Config(model="amgan", dataset="ring8", batch_size=args.batch_size, mlp_depth=args.depth,
                  mlp_units=args.units, progress=False, jit_compile=jit).validate()  # fmt: skip

@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, toy_config
 
-from tf_amgan import evaluate, evaluation, experiment
-from tf_amgan.metrics import classifiers as C
+from tf_amgan import classifiers as C
+from tf_amgan import evaluate, evaluation, train
 
 IMAGE_KEYS = ("is", "is_std", "is_full", "am", "am_std", "am_kl", "am_entropy", "acc",
               "acc_overall", "msssim_max", "msssim_mean", "fid", "precision", "recall",
@@ -32,7 +32,7 @@ def classifier_dir(tmp_path_factory):
 def predefined_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pre")
     cfg = image_config(tmp, model="acgan_plus", labeling="predefined", export_dir=str(tmp / "exp"))
-    result = experiment.run(cfg, log=lambda *a: None)
+    result = train.run(cfg, log=lambda *a: None)
     return cfg, result.export_path
 
 
@@ -40,7 +40,7 @@ def predefined_run(tmp_path_factory):
 def toy_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("toy")
     cfg = toy_config(tmp, export_dir=str(tmp / "exp"))
-    result = experiment.run(cfg, log=lambda *a: None)
+    result = train.run(cfg, log=lambda *a: None)
     return cfg, result.export_path
 
 
@@ -91,7 +91,7 @@ def test_saved_model_model_dir_end_to_end(predefined_run, classifier_dir, capsys
 
     # Same seed, same samples: identical metrics; the real statistics now come from the cache.
     again = os.path.join(os.path.dirname(model_dir), "again.json")
-    code, out, _ = _run_main(argv + [f"--output={again}", "--no-progress"], capsys)
+    code, out, _ = _run_main(argv + [f"--output={again}", "--noprogress"], capsys)
     assert code == 0
     second = json.loads(out[0])
     assert second["meta"]["real"]["cached"] is True and os.path.exists(again)
@@ -140,10 +140,10 @@ def test_toy_run_dir_and_saved_model(toy_run, capsys):
 
 def test_command_errors_exit_2_with_one_line(tmp_path, toy_run, capsys):
     cfg, _ = toy_run
-    # As a real process: `python -m tf_amgan.evaluate` (argparse error; error after TF import).
+    # As a real process: `python -m tf_amgan.evaluate` (flag error; error after TF import).
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     cases = {
-        "bad flag": (["--generator=x", "--num_samples=many"], "invalid int value"),
+        "bad flag": (["--generator=x", "--num_samples=many"], "invalid literal for int()"),
         "missing generator": ([f"--generator={tmp_path / 'none'}"], "does not exist"),
     }
     procs = {
@@ -164,7 +164,7 @@ def test_command_errors_exit_2_with_one_line(tmp_path, toy_run, capsys):
          C.INCEPTION_GRAPH_FILE),
         ([f"--generator={cfg.output_dir}", "--num_samples=0"], "must be positive"),
         ([f"--generator={cfg.output_dir}", "--dataset=imagenet"], "unknown --dataset"),
-        (["--metrics=is"], "required: --generator"),
+        (["--metrics=is"], "--generator must have a value"),
     ):  # fmt: skip
         code, out, err = _run_main(argv, capsys)
         assert code == 2 and out == [] and len(err) == 1, (argv, err)
@@ -224,7 +224,7 @@ def test_periodic_evaluator_appends_records(tmp_path, classifier_dir):
     cfg = image_config(tmp_path, eval_every=1, eval_samples=120, classifier=classifier_dir,
                        eval_metrics=("am", "is", "acc", "msssim"))  # fmt: skip
     evaluator = evaluation.make_periodic_evaluator(cfg)
-    experiment.run(cfg, log=lambda *a: None, evaluator=evaluator)
+    train.run(cfg, log=lambda *a: None, evaluator=evaluator)
     with open(os.path.join(cfg.output_dir, "eval.jsonl")) as f:
         records = [json.loads(line) for line in f]
     assert [r["step"] for r in records] == [1, 2]

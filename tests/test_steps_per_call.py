@@ -7,8 +7,9 @@ import numpy as np
 import tensorflow as tf
 from helpers import max_weight_diff, toy_config
 
-from tf_amgan import data, distribute, experiment
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, evaluation
+from tf_amgan.training import distribute, experiment
+from tf_amgan.training import trainer as trainer_lib
 
 
 def _restore(cfg):
@@ -16,6 +17,10 @@ def _restore(cfg):
     t = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
     t.checkpoint.restore(tf.train.latest_checkpoint(os.path.join(cfg.output_dir, "checkpoints")))
     return t
+
+
+def _run(cfg):
+    experiment.run(cfg, log=lambda *a: None, evaluator=evaluation.make_periodic_evaluator(cfg))
 
 
 def _records(cfg, name="metrics.jsonl"):
@@ -44,13 +49,13 @@ def test_multi_step_calls_equal_single_steps_and_resume(tmp_path):
     common = dict(train_steps=9, log_every=2, checkpoint_every=4, eval_every=3,
                   eval_samples=200, eval_metrics=("modes",))  # fmt: skip
     one = toy_config(tmp_path / "one", **common)
-    experiment.run(one, log=lambda *a: None)
+    _run(one)
     many = toy_config(tmp_path / "many", steps_per_call=5, **common)
-    experiment.run(many, log=lambda *a: None)
+    _run(many)
     # Interrupted after 5 steps and resumed with another --steps_per_call.
     part = toy_config(tmp_path / "part", steps_per_call=3, **{**common, "train_steps": 5})
-    experiment.run(part, log=lambda *a: None)
-    experiment.run(part.replace(train_steps=9, steps_per_call=4), log=lambda *a: None)
+    _run(part)
+    _run(part.replace(train_steps=9, steps_per_call=4))
 
     a = _restore(one)
     for cfg in (many, part):

@@ -1,36 +1,16 @@
-"""Classifier and feature networks for evaluation: the only module that loads or trains them.
+"""Dataset classifiers for the AM Score (P001 Eq. 27, E-3b: "an accordingly pretrained
+classifier"): architectures, training recipes, training, and the saved object.
 
-Two families share one interface (`Classifier`: `predict_probs`, `features`, `outputs`,
-`class_prior`, `info`), always fed generated-style images: float32 `[N, H, W, C]` in [-1, 1].
-
-1. ImageNet Inception for IS / FID (E-1, E-8, Q-16), read from a local file (`load_inception`;
-   nothing can be downloaded on offline machines, so a missing file is a clear error):
-   (a) the original TF graph `classify_image_graph_def.pb` (or `inception-2015-12-05.tgz` holding
-       it), used as openai/improved-gan does: images in 0..255 are fed at `ExpandDims:0` (the
-       graph resizes them to 299 itself), features are `pool_3` (2048-d), logits are
-       pool_3 @ W of `softmax/logits/MatMul` *without* the softmax bias (1008 classes). The
-       graph's `BatchNormWithGlobalNormalization` ops were removed from TF at GraphDef version 9
-       and no longer run inside a TF2 function; they are rewritten into the kernel's exact formula
-       (x - mean) · rsqrt(var + eps) · gamma + beta before import.
-   (b) a Keras `InceptionV3` weights file (.h5, e.g. inception_v3_weights_tf_dim_ordering_tf_kernels.h5)
-       or a saved Keras model (.keras / full-model .h5): images resized bilinearly to the model's
-       input size (299), input range [-1, 1]; features = the input of the last layer (avg_pool).
-   The two give different absolute IS/FID (Q-16); `info["kind"]` records which one was used.
-
-2. Dataset classifiers for the AM Score (P001 Eq. 27, E-3b: "an accordingly pretrained
-   classifier"), trained by the command below and saved atomically as a directory holding
-   `model.keras` and `classifier.json` (C̄^train, label frequencies, test accuracy, recipe, seed,
-   data options, training time):
-     fashion_mnist / mnist         small CNN at the training resolution (32x32 padded by default)
-     cifar10 / cifar100 / tiny_imagenet   DenseNet-BC (depth 40, growth 40, C10+ augmentation,
-                                   SGD-Nesterov, [CODE] recipe); full training needs a GPU
-     ring8 / overlap10 / clusters4 MLP, labels = mixture component
-   Every model starts with a fixed per-channel Normalization by the training-set statistics, so
-   callers always pass [-1, 1] images (the AM-GAN code's pitfall of standardising generated images
-   with their own statistics cannot happen).
-
-Command:
-  python -m tf_amgan.metrics.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
+Trained by `python -m tf_amgan.classifiers` and saved atomically as a directory holding
+`model.keras` and `classifier.json` (C̄^train, label frequencies, test accuracy, recipe, seed, data
+options, training time):
+  fashion_mnist / mnist         small CNN at the training resolution (32x32 padded by default)
+  cifar10 / cifar100 / tiny_imagenet   DenseNet-BC (depth 40, growth 40, C10+ augmentation,
+                                SGD-Nesterov, [CODE] recipe); full training needs a GPU
+  ring8 / overlap10 / clusters4 MLP, labels = mixture component
+Every model starts with a fixed per-channel Normalization by the training-set statistics, so
+callers always pass [-1, 1] images (the AM-GAN code's pitfall of standardising generated images
+with their own statistics cannot happen).
 """
 
 from __future__ import annotations
@@ -41,464 +21,19 @@ import json
 import math
 import os
 import shutil
-import sys
-import tarfile
 import tempfile
 import time
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "CLASSIFIER_FILE",
-    "INCEPTION_GRAPH_FILE",
-    "INCEPTION_TGZ_FILE",
-    "KERAS_INCEPTION_FILE",
-    "MODEL_FILE",
-    "RECIPES",
-    "Classifier",
-    "ClassifierOutputs",
-    "DatasetClassifier",
-    "InceptionGraphClassifier",
-    "KerasImageClassifier",
-    "MixturePosterior",
-    "Recipe",
-    "build_classifier",
-    "build_cnn",
-    "build_densenet_bc",
-    "build_mlp",
-    "default_arch",
-    "fit_classifier",
-    "load_classifier",
-    "load_inception",
-    "main",
-    "train_classifier",
-]
-
-CLASSIFIER_FILE = "classifier.json"
-MODEL_FILE = "model.keras"
-FORMAT = "tf_amgan.classifier/1"
-INCEPTION_GRAPH_FILE = "classify_image_graph_def.pb"
-INCEPTION_TGZ_FILE = "inception-2015-12-05.tgz"
-KERAS_INCEPTION_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
-KERAS_INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
-DEFAULT_BATCH = 500
-_INCEPTION_HELP = (
-    f"Expected the TF graph {INCEPTION_GRAPH_FILE} (or {INCEPTION_TGZ_FILE} containing it; the "
-    f"weights openai/improved-gan uses) or a Keras InceptionV3 weights file {KERAS_INCEPTION_FILE}. "
-    "They cannot be downloaded on this machine: copy one here and pass --inception_weights=PATH "
-    "(a file, or a directory holding one)."
+from tf_amgan.classifiers.base import (
+    CLASSIFIER_FILE,
+    DEFAULT_BATCH,
+    FORMAT,
+    MODEL_FILE,
+    Classifier,
 )
-
-
-# ----------------------------------------------------------------------------------------------
-# The common interface.
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassifierOutputs:
-    """Outputs of a classifier on a set of images.
-
-    Attributes:
-      probs: `[N, K]` float32 class probabilities (K = 0 for feature-only networks).
-      features: `[N, F]` float32 penultimate-layer features.
-    """
-
-    probs: np.ndarray
-    features: np.ndarray
-
-
-class Classifier:
-    """Batched class probabilities and penultimate features of images in [-1, 1].
-
-    Subclasses implement `_outputs` (one batch, TF tensors). Attributes:
-      num_classes: K (0 if the network has no classification layer).
-      feature_dim: F.
-      class_prior: `[K]` float64 C̄^train (dataset classifiers), else None.
-      info: dict describing the network (kind, path, ...), recorded in evaluation results.
-      input_shape: the `(H, W, C)` the network requires, or None if any image size is resized.
-    """
-
-    num_classes: int = 0
-    feature_dim: int = 0
-    class_prior: np.ndarray | None = None
-    input_shape: tuple[int, ...] | None = None
-
-    def __init__(self, info: dict[str, Any]):
-        self.info = info
-
-    def _outputs(self, images):
-        raise NotImplementedError
-
-    def batch_outputs(self, images) -> tuple[np.ndarray, np.ndarray]:
-        """(probs `[B, K]`, features `[B, F]`) float32 NumPy arrays for one batch."""
-        import tensorflow as tf
-
-        images = tf.convert_to_tensor(np.asarray(images, np.float32))
-        self._check_shape(images.shape)
-        probs, features = self._outputs(images)
-        return probs.numpy(), features.numpy()
-
-    def outputs(self, images, batch_size: int = DEFAULT_BATCH) -> ClassifierOutputs:
-        """Probabilities and features of `[N, ...]` images, computed `batch_size` at a time."""
-        images = np.asarray(images)
-        if images.shape[0] == 0:
-            raise ValueError("no images")
-        parts = [
-            self.batch_outputs(images[s : s + batch_size])
-            for s in range(0, images.shape[0], batch_size)
-        ]
-        return ClassifierOutputs(
-            probs=np.concatenate([p for p, _ in parts]),
-            features=np.concatenate([f for _, f in parts]),
-        )
-
-    def predict_probs(self, images, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
-        """`[N, K]` float32 class probabilities C(x) of images in [-1, 1]."""
-        if not self.num_classes:
-            raise ValueError(
-                f"{self.info.get('kind')} network {self.info.get('path')} has no classes"
-            )
-        return self.outputs(images, batch_size).probs
-
-    def features(self, images, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
-        """`[N, F]` float32 penultimate features (for FID / precision-recall)."""
-        return self.outputs(images, batch_size).features
-
-    def _check_shape(self, shape) -> None:
-        if self.input_shape is not None and tuple(shape[1:]) != tuple(self.input_shape):
-            raise ValueError(
-                f"{self.info.get('kind')} classifier {self.info.get('path')} takes images of shape "
-                f"{tuple(self.input_shape)}, got {tuple(shape[1:])}"
-            )
-
-    def describe(self) -> dict[str, Any]:
-        """The description recorded in evaluation results."""
-        return dict(self.info)
-
-    @property
-    def cache_dir(self) -> str:
-        """Directory for cached real-data feature statistics of this network."""
-        path = self.info.get("path") or "unnamed"
-        if os.path.isdir(path):
-            return os.path.join(path, "real_stats")
-        return f"{path}.real_stats"
-
-
-def _to_rgb(images, channels: int = 3):
-    import tensorflow as tf
-
-    if images.shape[-1] == channels:
-        return images
-    if images.shape[-1] == 1:
-        return tf.repeat(images, channels, axis=-1)
-    raise ValueError(
-        f"cannot feed {images.shape[-1]}-channel images to a {channels}-channel network"
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# ImageNet Inception: the original TF graph (openai/improved-gan).
-
-
-def _read_graph_def_bytes(path: str) -> bytes:
-    if tarfile.is_tarfile(path):
-        with tarfile.open(path) as tar:
-            for member in tar.getmembers():
-                if os.path.basename(member.name) == INCEPTION_GRAPH_FILE and member.isfile():
-                    return tar.extractfile(member).read()
-        raise FileNotFoundError(f"{path} does not contain {INCEPTION_GRAPH_FILE}")
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _rewrite_global_batch_norm(graph_def) -> int:
-    """Replaces every BatchNormWithGlobalNormalization node by the kernel's formula, in place.
-
-    The op was removed at GraphDef version 9 (2016) and fails inside TF2 functions. Its CPU kernel
-    computes (t - m) · (rsqrt(v + eps) · gamma) + beta (gamma only if scale_after_normalization);
-    the replacement keeps the node name, so its consumers are untouched.
-
-    Returns:
-      The number of nodes rewritten.
-    """
-    from tensorflow.core.framework import node_def_pb2
-
-    new_nodes, count = [], 0
-    for node in graph_def.node:
-        node.attr.pop("_output_shapes", None)  # batch-1 shapes recorded by the 2015 exporter
-        if node.op != "BatchNormWithGlobalNormalization":
-            new_nodes.append(node)
-            continue
-        count += 1
-        t, m, v, beta, gamma = list(node.input)[:5]
-        control = [i for i in node.input if i.startswith("^")]
-        dtype = node.attr["T"].type
-        eps = node.attr["variance_epsilon"].f
-        scale = node.attr["scale_after_normalization"].b
-        name = node.name
-
-        def make(op, suffix, inputs, value=None, _name=name, _dtype=dtype, _device=node.device):
-            n = node_def_pb2.NodeDef(name=f"{_name}/{suffix}" if suffix else _name, op=op)
-            n.input.extend(inputs)
-            n.attr["dtype" if op == "Const" else "T"].type = _dtype
-            if value is not None:
-                n.attr["value"].tensor.dtype = _dtype
-                n.attr["value"].tensor.float_val.append(value)
-            if _device:
-                n.device = _device
-            return n
-
-        nodes = [
-            make("Const", "gbn_eps", [], value=eps),
-            make("AddV2", "gbn_var_eps", [v, f"{name}/gbn_eps"]),
-            make("Rsqrt", "gbn_rsqrt", [f"{name}/gbn_var_eps"]),
-        ]
-        factor = f"{name}/gbn_rsqrt"
-        if scale:
-            nodes.append(make("Mul", "gbn_factor", [factor, gamma]))
-            factor = f"{name}/gbn_factor"
-        nodes += [
-            make("Sub", "gbn_centered", [t, m] + control),
-            make("Mul", "gbn_scaled", [f"{name}/gbn_centered", factor]),
-            make("AddV2", "", [f"{name}/gbn_scaled", beta]),
-        ]
-        new_nodes.extend(nodes)
-    del graph_def.node[:]
-    graph_def.node.extend(new_nodes)
-    return count
-
-
-class InceptionGraphClassifier(Classifier):
-    """The 2015-12-05 Inception graph as openai/improved-gan uses it (E-1, Q-16; ref. impl. §7).
-
-    Args:
-      graph_def_bytes: serialized GraphDef of classify_image_graph_def.pb.
-      path: where it came from (recorded in `info`).
-      softmax_bias: add the softmax bias (improved-gan omits it, the default; the AM-GAN code logs
-        both and notes the bias version is consistently higher).
-    """
-
-    def __init__(self, graph_def_bytes: bytes, path: str, softmax_bias: bool = False):
-        import tensorflow as tf
-
-        graph_def = tf.compat.v1.GraphDef()
-        graph_def.ParseFromString(graph_def_bytes)
-        rewritten = _rewrite_global_batch_norm(graph_def)
-        names = {n.name for n in graph_def.node}
-        missing = [n for n in ("ExpandDims", "pool_3", "softmax/logits/MatMul") if n not in names]
-        if missing:
-            raise ValueError(f"{path} is not the Inception graph: no node(s) {missing}")
-
-        def run_graph(images):
-            (pool,) = tf.graph_util.import_graph_def(
-                graph_def,
-                input_map={"ExpandDims:0": images},
-                return_elements=["pool_3:0"],
-                name="",
-            )
-            graph = tf.compat.v1.get_default_graph()
-            weights = graph.get_operation_by_name("softmax/logits/MatMul").inputs[1]
-            # pool_3 is [N, 1, 1, 2048]; the graph's own pool_3/_reshape hard-codes N = 1.
-            features = tf.reshape(pool, [-1, weights.shape[0]])
-            logits = tf.matmul(features, weights)
-            if softmax_bias:
-                logits = tf.nn.bias_add(
-                    logits, graph.get_operation_by_name("softmax/logits").inputs[1]
-                )
-            return features, logits
-
-        self._fn = tf.compat.v1.wrap_function(
-            run_graph, [tf.TensorSpec([None, None, None, 3], tf.float32)]
-        )
-        features_spec, logits_spec = self._fn.structured_outputs
-        self.feature_dim = int(features_spec.shape[-1])
-        self.num_classes = int(logits_spec.shape[-1])
-        super().__init__(
-            {
-                "kind": "inception_graph",
-                "path": os.path.abspath(path),
-                "softmax_bias": bool(softmax_bias),
-                "num_classes": self.num_classes,
-                "feature_dim": self.feature_dim,
-                "rewritten_batch_norm_nodes": rewritten,
-            }
-        )
-
-    def _outputs(self, images):
-        import tensorflow as tf
-
-        # [-1, 1] -> 0..255, the inverse of the data scaling (x - 127.5) / 127.5.
-        pixels = tf.clip_by_value((_to_rgb(images) + 1.0) * 127.5, 0.0, 255.0)
-        features, logits = self._fn(pixels)
-        return tf.nn.softmax(tf.cast(logits, tf.float32)), tf.cast(features, tf.float32)
-
-
-# ----------------------------------------------------------------------------------------------
-# Keras image classifiers (Keras InceptionV3, or any saved Keras model used as a stand-in).
-
-
-class KerasImageClassifier(Classifier):
-    """A Keras image model: probabilities = its output, features = the input of its last layer.
-
-    Images in [-1, 1] are tiled to the model's channels and resized bilinearly to its input size
-    (InceptionV3: 299x299, with [-1, 1] input as keras.applications' preprocess_input gives).
-
-    Args:
-      model: functional Keras model whose last layer is the classification layer (softmax; a
-        linear last layer is treated as logits), or a feature-only model (`classes=False`).
-      info: description recorded in results.
-      classes: False for models without a classification layer (e.g. InceptionV3 notop, pooled).
-    """
-
-    def __init__(self, model, info: dict[str, Any], classes: bool = True):
-        import keras
-        import tensorflow as tf
-
-        last = model.layers[-1]
-        if classes:
-            probe = keras.Model(model.inputs, [last.input, model.outputs[0]])
-            activation = getattr(last, "activation", None)
-            self._softmax = activation is not keras.activations.softmax
-            self.num_classes = int(model.outputs[0].shape[-1])
-        else:
-            probe = keras.Model(model.inputs, [model.outputs[0], model.outputs[0]])
-            self._softmax = False
-            self.num_classes = 0
-        self.feature_dim = int(probe.outputs[0].shape[-1])
-        height, width, channels = model.inputs[0].shape[1:]
-        height, width = int(height or 299), int(width or 299)  # unspecified: Inception's size
-        channels = int(channels)
-        self._size, self._channels = (height, width), channels
-        self._model = model
-
-        @tf.function(reduce_retracing=True)
-        def run(images):
-            x = _to_rgb(images, self._channels)
-            if tuple(x.shape[1:3]) != self._size:
-                x = tf.image.resize(x, self._size, method="bilinear")
-            features, out = probe(x, training=False)
-            out = tf.cast(out, tf.float32)
-            probs = tf.nn.softmax(out) if self._softmax else out
-            return probs, tf.cast(features, tf.float32)
-
-        self._run = run
-        super().__init__(
-            {
-                **info,
-                "num_classes": self.num_classes,
-                "feature_dim": self.feature_dim,
-                "input_size": [height, width, channels],
-            }  # fmt: skip
-        )
-
-    def _outputs(self, images):
-        probs, features = self._run(images)
-        if not self.num_classes:
-            probs = probs[:, :0]
-        return probs, features
-
-
-def _load_keras_inception(path: str):
-    import h5py
-    import keras
-
-    full_model = path.endswith(".keras")
-    if not full_model:
-        with h5py.File(path, "r") as f:
-            full_model = "model_config" in f.attrs
-    if full_model:
-        model = keras.models.load_model(path, compile=False)
-        return KerasImageClassifier(model, {"kind": "keras_model", "path": os.path.abspath(path)})
-    errors = []
-    for include_top in (True, False):
-        try:
-            model = keras.applications.InceptionV3(
-                weights=None,
-                include_top=include_top,
-                pooling=None if include_top else "avg",
-                input_shape=(299, 299, 3),
-            )
-            model.load_weights(path)
-        except (ValueError, KeyError, OSError) as e:
-            errors.append(f"{type(e).__name__}: {e}")
-            continue
-        return KerasImageClassifier(
-            model,
-            {"kind": "keras_inception_v3", "path": os.path.abspath(path), "top": include_top},
-            classes=include_top,
-        )
-    raise ValueError(f"{path} holds no Keras InceptionV3 weights ({'; '.join(errors)[:300]})")
-
-
-def find_inception_weights(path: str) -> str:
-    """Resolves `--inception_weights`: a file, or a directory holding one of the known files."""
-    path = os.path.abspath(os.path.expanduser(path))
-    if os.path.isdir(path):
-        for name in (INCEPTION_GRAPH_FILE, INCEPTION_TGZ_FILE, KERAS_INCEPTION_FILE,
-                     KERAS_INCEPTION_NOTOP_FILE):  # fmt: skip
-            if os.path.isfile(os.path.join(path, name)):
-                return os.path.join(path, name)
-        raise FileNotFoundError(f"no Inception weights in directory {path}. {_INCEPTION_HELP}")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Inception weights {path} not found. {_INCEPTION_HELP}")
-    return path
-
-
-def load_inception(path: str, *, softmax_bias: bool = False) -> Classifier:
-    """Loads the ImageNet Inception network for IS / FID from a local file (Q-16).
-
-    Args:
-      path: classify_image_graph_def.pb, a .tgz/.tar holding it, a Keras InceptionV3 weights .h5,
-        a saved Keras model (.keras / .h5), or a directory holding one of the standard file names.
-      softmax_bias: graph only: include the softmax bias (improved-gan: no).
-
-    Returns:
-      InceptionGraphClassifier or KerasImageClassifier (`info["kind"]` says which).
-
-    Raises:
-      FileNotFoundError: nothing at `path`; the message names the expected files.
-      ValueError: the file is not one of the supported formats.
-    """
-    path = find_inception_weights(path)
-    lower = path.lower()
-    if lower.endswith((".h5", ".hdf5", ".keras")):
-        return _load_keras_inception(path)
-    try:
-        data = _read_graph_def_bytes(path)
-        return InceptionGraphClassifier(data, path, softmax_bias=softmax_bias)
-    except FileNotFoundError:
-        raise
-    except Exception as e:  # protobuf DecodeError and friends: not a GraphDef
-        raise ValueError(
-            f"cannot read {path} as an Inception GraphDef ({type(e).__name__}: {e})"
-        ) from e
-
-
-class MixturePosterior(Classifier):
-    """The Bayes-optimal classifier p(k | x) of a 2-D Gaussian mixture (no training needed).
-
-    For the 2-D sets its C̄^train is exactly the mixture weights (E_x p(k | x) = w_k), so the
-    AM / Inception scores of P000 App. B.4 can be computed without a trained toy classifier.
-    Features are the points themselves.
-
-    Args:
-      mixture: tf_amgan.data.GaussianMixture.
-    """
-
-    def __init__(self, mixture):
-        self.mixture = mixture
-        self.num_classes = int(mixture.num_components)
-        self.feature_dim = int(mixture.dim)
-        self.input_shape = (self.feature_dim,)
-        self.class_prior = np.asarray(mixture.weights, np.float64)
-        super().__init__({"kind": "mixture_posterior", "path": None, "dataset": mixture.name})
-
-    def _outputs(self, images):
-        import tensorflow as tf
-
-        return tf.exp(self.mixture.log_posterior(images)), tf.cast(images, tf.float32)
-
 
 # ----------------------------------------------------------------------------------------------
 # Dataset classifiers: architectures.
@@ -826,7 +361,9 @@ def _optimizer(recipe: Recipe, steps: int, learning_rate: float):
     raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
 
 
-def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate=None, log=None):
+def fit_classifier(
+    model, recipe: Recipe, train, *, seed: int = 0, learning_rate=None, log=None, progress=False
+):
     """Trains `model` (images -> logits) on `train = (x, y)` with the recipe; returns the history.
 
     Args:
@@ -836,6 +373,7 @@ def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate
       seed: shuffling / augmentation seed (weights are seeded by the builder).
       learning_rate: overrides recipe.learning_rate.
       log: callable(str) for one line per epoch (None: silent).
+      progress: a progress bar over all batches on a terminal (tf_amgan.progress).
 
     Returns:
       dict metric -> list of per-epoch values (loss, accuracy).
@@ -860,6 +398,18 @@ def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate
             )
 
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
+    bar = None
+    if progress:
+        from tf_amgan.progress import Progress
+
+        bar = Progress(steps, label="batch", lines=False)  # off a terminal: the epoch lines
+        done = {"n": 0}
+
+        def on_batch_end(batch, logs):
+            done["n"] += 1
+            bar.update(done["n"], {"loss": float(logs.get("loss", float("nan")))})
+
+        callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=on_batch_end))
     history = model.fit(
         _train_dataset(x, y, recipe, seed),
         epochs=recipe.epochs,
@@ -867,6 +417,8 @@ def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate
         callbacks=callbacks,
         shuffle=False,  # the dataset reshuffles itself (seeded)
     )
+    if bar is not None:
+        bar.close()
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
@@ -930,7 +482,7 @@ def load_classifier(path: str) -> DatasetClassifier:
     if not (os.path.isfile(meta_path) and os.path.isfile(model_path)):
         raise FileNotFoundError(
             f"no dataset classifier at {path} (expected {CLASSIFIER_FILE} and {MODEL_FILE}); train "
-            "one with: python -m tf_amgan.metrics.classifiers --dataset=NAME --output_dir=" + path
+            "one with: python -m tf_amgan.classifiers --dataset=NAME --output_dir=" + path
         )
     with open(meta_path, encoding="utf-8") as f:
         info = json.load(f)
@@ -1021,6 +573,7 @@ def train_classifier(
     download: bool | None = None,
     overwrite: bool = False,
     log=None,
+    progress: bool = False,
     **data_options,
 ) -> dict[str, Any]:
     """Trains, tests and saves the dataset classifier of `dataset` (atomically: temp dir + rename).
@@ -1036,6 +589,7 @@ def train_classifier(
       data_dir, download: data location / download policy (tf_amgan.data.load_arrays).
       overwrite: replace an existing output_dir.
       log: callable(str) for progress lines (None: silent).
+      progress: a progress bar over the training batches on a terminal.
       **data_options: data set options (pad_to_32, std, ...), exactly as the GAN run uses them.
 
     Returns:
@@ -1079,7 +633,7 @@ def train_classifier(
     say(f"training {arch} ({model.count_params()} parameters) on {dataset}: {len(y)} examples, "
         f"{recipe.epochs} epochs, batch {recipe.batch_size}")  # fmt: skip
     start = time.perf_counter()
-    history = fit_classifier(model, recipe, (x, y), seed=seed, log=say)
+    history = fit_classifier(model, recipe, (x, y), seed=seed, log=say, progress=progress)
     train_seconds = time.perf_counter() - start
 
     classifier = DatasetClassifier(model, {})
@@ -1115,96 +669,3 @@ def train_classifier(
     }
     _write_atomically(output_dir, model, meta, overwrite)
     return meta
-
-
-# ----------------------------------------------------------------------------------------------
-# Command.
-
-
-def _parser():
-    import argparse
-
-    class Parser(argparse.ArgumentParser):
-        def error(self, message):
-            print(f"error: {message}", file=sys.stderr)
-            raise SystemExit(2)
-
-    p = Parser(
-        prog="python -m tf_amgan.metrics.classifiers",
-        description="Train the dataset classifier used by the AM Score (P001 Eq. 27).",
-    )
-    p.add_argument("--dataset", required=True, help="data set (tf_amgan.data.DATASETS)")
-    p.add_argument("--output_dir", required=True, help="classifier directory to write")
-    p.add_argument("--arch", choices=tuple(RECIPES), default=None, help="default: per data set")
-    p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
-    p.add_argument("--batch_size", type=int, default=None)
-    p.add_argument("--learning_rate", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max_train_samples", type=int, default=None,
-                   help="train on a random subset of this size (quick runs)")  # fmt: skip
-    p.add_argument("--depth", type=int, default=None, help="densenet depth (6n + 4)")
-    p.add_argument("--growth_rate", type=int, default=None, help="densenet growth rate k")
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--download", choices=("auto", "true", "false"), default="auto")
-    p.add_argument("--pad_to_32", action=argparse.BooleanOptionalAction, default=True,
-                   help="mnist / fashion_mnist: 28 -> 32 zero padding, as the GAN run")  # fmt: skip
-    p.add_argument("--mixture_std", type=float, default=None, help="2-D sets: component std")
-    p.add_argument("--overwrite", action="store_true")
-    return p
-
-
-def main(argv=None) -> int:
-    """Command entry point: trains one classifier, prints a JSON summary line; 2 on bad input."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)
-    from tf_amgan import data
-
-    def fail(message) -> int:
-        print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
-        return 2
-
-    if args.dataset not in data.DATASETS:
-        return fail(f"unknown --dataset={args.dataset!r}; choose from {data.DATASETS}")
-    if os.path.exists(args.output_dir) and not args.overwrite:
-        return fail(f"{args.output_dir} already exists (pass --overwrite to replace it)")
-    options: dict[str, Any] = {}
-    if args.dataset in ("mnist", "fashion_mnist"):
-        options["pad_to_32"] = args.pad_to_32
-    if args.mixture_std is not None and args.dataset in data.SYNTHETIC_DATASETS:
-        options["std"] = args.mixture_std
-    arch_options = {}
-    if args.depth is not None:
-        arch_options["depth"] = args.depth
-    if args.growth_rate is not None:
-        arch_options["growth_rate"] = args.growth_rate
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-    try:
-        meta = train_classifier(
-            args.dataset,
-            args.output_dir,
-            arch=args.arch,
-            seed=args.seed,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            max_train_samples=args.max_train_samples,
-            arch_options=arch_options,
-            data_dir=args.data_dir,
-            download={"auto": None, "true": True, "false": False}[args.download],
-            overwrite=args.overwrite,
-            log=lambda line: print(line, file=sys.stderr, flush=True),
-            **options,
-        )
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
-        return fail(e)
-    keys = ("dataset", "arch", "test_accuracy", "train_accuracy", "training_seconds", "seed",
-            "num_train", "num_parameters")  # fmt: skip
-    print(json.dumps({"output_dir": os.path.abspath(args.output_dir),
-                      **{k: meta[k] for k in keys}}))  # fmt: skip
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
