@@ -244,7 +244,13 @@ def define_flags():
     flags.DEFINE_boolean(
         "mixed_precision", False, "Same as --precision=mixed_float16 (older name; GPU)."
     )
-    flags.DEFINE_boolean("jit_compile", False, "XLA-compile the train step.")
+    flags.DEFINE_boolean(
+        "jit_compile",
+        False,
+        "XLA-compile the D and G steps. For GPUs (fuses the many small elementwise ops); on CPUs "
+        "it slows the image networks down: 2.8x slower at width 0.25 on a 2-core Xeon with AMX "
+        "(benchmarks/compare_torch.py, see BUILD.md), 1.5-1.8x at widths 0.5/1 on a Zen 4.",
+    )
     flags.DEFINE_integer(
         "steps_per_call",
         1,
