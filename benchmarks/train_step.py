@@ -55,7 +55,9 @@ def forward_flops(model, batch):
     return total * batch
 
 
-def build(width, batch, strategy_name, dataset, model, labeling):
+def build(
+    width, batch, strategy_name, dataset, model, labeling, precision="float32", jit_compile=False
+):
     """A ready-to-run train step (warm-up not included) and its analytic FLOPs per step."""
     from tf_amgan import data
     from tf_amgan.training import distribute
@@ -70,6 +72,8 @@ def build(width, batch, strategy_name, dataset, model, labeling):
         g_width=width,
         d_width=width,
         progress=False,
+        precision=precision,
+        jit_compile=jit_compile,
     ).validate()
     strategy = (
         distribute.get_strategy("default")

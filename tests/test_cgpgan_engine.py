@@ -256,12 +256,19 @@ def test_cli_trains_a_latent_code_model(tmp_path):
     assert os.path.exists(out / "samples" / "step_00000002.png")
 
 
-@pytest.mark.parametrize("model", ["cgpgan", "elastic_infogan"])
-def test_latent_models_under_mixed_precision(tmp_path, model):
+@pytest.mark.parametrize(
+    "model,precision",
+    [
+        ("cgpgan", "mixed_float16"),
+        ("elastic_infogan", "mixed_float16"),
+        ("cgpgan", "mixed_bfloat16"),
+    ],
+)
+def test_latent_models_under_mixed_precision(tmp_path, model, precision):
     import keras
 
     try:
-        t = _trainer(_cfg(tmp_path, model=model, mixed_precision=True, prior_update_start=0))
+        t = _trainer(_cfg(tmp_path, model=model, precision=precision, prior_update_start=0))
         outs = _run(t, 2)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")

@@ -54,6 +54,8 @@ def test_help_documents_every_flag():
         "--export_dir",
         "--flagfile",
         "--mixed_precision",
+        "--precision",
+        "--steps_per_call",
         "--jit_compile",
         "--resume",
         "--ema_decay",

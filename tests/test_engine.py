@@ -199,19 +199,80 @@ def test_resume_refuses_changed_model(tmp_path):
         experiment.prepare(cfg.replace(resume=False))
 
 
-def test_mixed_precision_step_is_finite(tmp_path):
-    cfg = image_config(tmp_path, mixed_precision=True)
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_trains_with_float32_variables(tmp_path, precision):
+    import keras
+
+    cfg = image_config(tmp_path, precision=precision, train_steps=3)
     try:
         t = _trainer(cfg)
-        out = _train(t, 2)
+        before = [np.array(v) for v in t.generator.trainable_variables]
+        outs = [_train(t, 3)]
+        # The networks compute in the 16-bit type; what they return stays float32.
+        half = precision.removeprefix("mixed_")
+        assert any(getattr(la, "compute_dtype", None) == half for la in t.generator.layers)
+        assert any(getattr(la, "compute_dtype", None) == half for la in t.discriminator.layers)
+        z = t.fixed_noise(4)
+        assert t.generator(z, training=False).dtype == tf.float32
+        assert t.discriminator(t.generate(z), training=False).dtype == tf.float32
     finally:
-        import keras
-
         keras.mixed_precision.set_dtype_policy("float32")
-    assert out["finite"]
-    assert t.generator.layers[-1].compute_dtype == "float16" or any(
-        getattr(layer, "compute_dtype", None) == "float16" for layer in t.generator.layers
-    )
+    assert outs[-1]["finite"]
+    # Variables, optimizer slots and BN statistics stay float32.
+    for model in (t.generator, t.discriminator):
+        assert {v.dtype for v in model.weights} == {"float32"}, model.name
+    assert {v.dtype for v in t.g_optimizer.variables if "float" in str(v.dtype)} == {"float32"}
+    if precision == "mixed_bfloat16":
+        # No loss scale, so no skipped first steps (float16's start at 2^15 and may overflow).
+        assert np.isfinite(outs[-1]["g_grad_norm"]) and np.isfinite(outs[-1]["d_grad_norm"])
+        after = [np.array(v) for v in t.generator.trainable_variables]
+        assert any(np.abs(a - b).max() > 0 for a, b in zip(before, after, strict=True))
+    # Loss scaling only for float16 (bfloat16 has float32's exponent range).
+    scaled = isinstance(t.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert scaled == (precision == "mixed_float16")
+
+
+def test_bfloat16_run_records_precision(tmp_path):
+    import keras
+
+    from tf_amgan.training import precision as precision_lib
+
+    lines = []
+    cfg = image_config(tmp_path, precision="auto", train_steps=2)
+    try:
+        result = experiment.run(cfg, log=lines.append)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert result.status == "completed"
+    saved = config_lib.load(cfg.output_dir)
+    assert saved.precision == precision_lib.resolve("auto") != "auto"
+    assert any(line.startswith(f"precision {saved.precision}; ") for line in lines), lines
+    # Resuming with --precision=auto on the same machine is the same run.
+    resumed = experiment.run(cfg.replace(train_steps=3), log=lines.append)
+    keras.mixed_precision.set_dtype_policy("float32")
+    assert resumed.status == "completed" and resumed.step == 3
+
+
+def test_precision_option_and_legacy_config(tmp_path):
+    with pytest.raises(config_lib.ConfigError, match="precision"):
+        image_config(tmp_path, precision="bfloat16")
+    legacy = image_config(tmp_path).to_dict()
+    del legacy["precision"]
+    for old, new in ((True, "mixed_float16"), (False, "float32")):
+        assert config_lib.Config.from_dict({**legacy, "mixed_precision": old}).precision == new
+
+
+def test_native_bf16_detection(tmp_path):
+    from tf_amgan.training import precision as precision_lib
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor : 0\nflags : fpu avx2 avx512f avx512_bf16 amx_tile amx_bf16\n")
+    assert precision_lib.cpu_bf16_flags(str(info)) == ("amx_bf16", "avx512_bf16")
+    info.write_text("processor : 0\nflags : fpu avx2 avx512f\n")
+    assert precision_lib.cpu_bf16_flags(str(info)) == ()
+    assert precision_lib.cpu_bf16_flags(str(tmp_path / "missing")) == ()
+    assert precision_lib.resolve("float32") == "float32"
+    assert precision_lib.resolve("auto") in ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def test_jit_compile_matches_plain(tmp_path):

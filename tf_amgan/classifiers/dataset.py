@@ -295,7 +295,14 @@ def load_classifier(path: str) -> DatasetClassifier:
         info = json.load(f)
     if info.get("format") != FORMAT:
         raise ValueError(f"{meta_path} is not a {FORMAT} file")
-    model = keras.models.load_model(model_path, compile=False)
+    # float32 whatever the global policy (a mixed-precision GAN may have set it): its features
+    # define the metrics and must not depend on the precision of the run being evaluated.
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        model = keras.models.load_model(model_path, compile=False)
+    finally:
+        keras.config.set_dtype_policy(policy)
     return DatasetClassifier(model, info, path)
 
 

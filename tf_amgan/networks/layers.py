@@ -116,15 +116,17 @@ class WeightNormalization(keras.layers.Wrapper):
 
     def normalized_kernel(self):
         """w = g * v / ||v||, same shape as the wrapped layer's kernel."""
-        v = self.layer.kernel
-        v = ops.convert_to_tensor(v)
+        v = ops.convert_to_tensor(self.layer.kernel)  # the compute dtype (autocast)
+        dtype = v.dtype
+        # The norm is a sum over up to ~10^4 squares: float32 also under mixed (b)float16.
+        v = ops.cast(v, "float32")
         shape = [1] * len(v.shape)
         shape[self._out_axis] = -1
         inv_norm = ops.rsqrt(
             ops.maximum(ops.sum(ops.square(v), axis=self._reduce_axes, keepdims=True), 1e-12)
         )
-        g = ops.cast(ops.reshape(self.g, shape), v.dtype)
-        return v * ops.cast(inv_norm, v.dtype) * g
+        g = ops.cast(ops.reshape(self.g, shape), "float32")
+        return ops.cast(v * inv_norm * g, dtype)
 
     def _linear(self, x, w):
         layer = self.layer

@@ -9,6 +9,7 @@ from typing import Any
 
 from tf_amgan.io_utils import path_component_problem
 from tf_amgan.training import flags as flag_defs
+from tf_amgan.training import precision as precision_lib
 
 
 class ConfigError(ValueError):
@@ -81,8 +82,9 @@ class Config:
     beta2: float = 0.999
     d_steps: int = 1
     ema_decay: float = 0.0
-    mixed_precision: bool = False
+    precision: str = "float32"
     jit_compile: bool = False
+    steps_per_call: int = 1
     resume: bool = True
     log_every: int = 100
     checkpoint_every: int = 1000
@@ -116,6 +118,11 @@ class Config:
         if self.d_norm != "auto":
             return self.d_norm
         return flag_defs.MLP_D_NORM if self.resolved_arch == "mlp" else "separate"
+
+    @property
+    def loss_scaling(self) -> bool:
+        """Dynamic loss scaling: float16 compute only (bfloat16 has float32's exponent range)."""
+        return self.precision == "mixed_float16"
 
     @property
     def conditional(self) -> bool:
@@ -227,6 +234,7 @@ class Config:
             "log_every",
             "checkpoint_every",
             "d_steps",
+            "steps_per_call",
         ):
             _check(getattr(self, name) > 0, f"--{name} must be positive, got {getattr(self, name)}")
         for name in ("sample_every", "eval_every", "num_cpu_devices", "standing_stats_batches"):
@@ -256,6 +264,10 @@ class Config:
                 f"--export_model_name={self.export_model_name!r} cannot name a model directory "
                 f"under --export_dir: {problem}",
             )
+        _check(
+            self.precision in precision_lib.PRECISIONS,
+            f"unknown --precision={self.precision!r}; choose from {precision_lib.PRECISIONS}",
+        )
         _check(self.optimizer in ("adam", "adamw"), f"unknown --optimizer={self.optimizer!r}")
         _check(self.weight_decay >= 0, "--weight_decay must be >= 0")
         _check(
@@ -332,6 +344,10 @@ class Config:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
         names = {f.name for f in dataclasses.fields(cls)}
+        values = dict(values)
+        if "mixed_precision" in values:  # config.json of runs made before --precision existed
+            legacy = values.pop("mixed_precision")
+            values.setdefault("precision", "mixed_float16" if legacy else "float32")
         unknown = sorted(set(values) - names)
         if unknown:
             raise ConfigError(f"unknown config keys: {unknown}")
@@ -350,6 +366,14 @@ class Config:
         for f in dataclasses.fields(cls):
             if f.name in flag_values:
                 values[f.name] = flag_values[f.name].value
+        if "mixed_precision" in flag_values and flag_values["mixed_precision"].value:
+            # The older boolean flag: an alias of --precision=mixed_float16.
+            if values.get("precision", "float32") not in ("float32", "mixed_float16"):
+                raise ConfigError(
+                    f"--mixed_precision (= --precision=mixed_float16) contradicts "
+                    f"--precision={values['precision']}"
+                )
+            values["precision"] = "mixed_float16"
         return cls.from_dict(values)
 
     @classmethod
@@ -402,6 +426,7 @@ RESUMABLE_CHANGES = frozenset(
         "num_cpu_devices",
         "strategy",
         "jit_compile",
+        "steps_per_call",
     }
 )
 

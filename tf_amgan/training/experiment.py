@@ -26,6 +26,7 @@ import numpy as np
 
 from tf_amgan.io_utils import append_jsonl, truncate_jsonl
 from tf_amgan.training import config as config_lib
+from tf_amgan.training import precision as precision_lib
 from tf_amgan.training import rundir
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
@@ -82,6 +83,8 @@ def prepare(config: config_lib.Config, log=print) -> Prepared:
 
     config.validate()
     setup_runtime(config)
+    if config.precision == "auto":  # config.json records what was used
+        config = config.replace(precision=precision_lib.resolve(config.precision))
     strategy = distribute.get_strategy(config.strategy, config.devices)
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
@@ -284,18 +287,28 @@ def _run(prepared: Prepared, log, evaluator, on_finish) -> RunResult:
         f"{config.train_steps}, global batch {config.batch_size}, {strategy.num_replicas_in_sync} "
         f"replica(s), run dir {out}"
     )
+    log(f"precision {config.precision}; {precision_lib.describe_hardware()}")
+    slow = precision_lib.warning(config.precision)
+    if slow:
+        log(f"warning: {slow}")
     with _SignalFlag() as stop:
         while step < config.train_steps:
-            values = train_step(iterator)
+            if config.steps_per_call > 1:
+                n = steps_until_event(step, config, evaluator is not None)
+                values = train_step(iterator, tf.constant(n, tf.int64))
+                done = int(values.pop("steps").numpy())
+            else:
+                values, done = train_step(iterator), 1
             if not bool(values["finite"].numpy()):
                 status = "diverged"
+                step += done - 1  # the steps before the non-finite one completed
                 bad = {k: float(v.numpy()) for k, v in values.items() if k != "finite"}
                 log(
-                    f"error: non-finite loss at step {step + 1} ({bad}); stopping. The last good "
-                    f"checkpoint ({manager.latest_checkpoint or 'none'}) is kept."
+                    f"error: non-finite loss at step {step + 1} ({bad}); stopping. The last "
+                    f"good checkpoint ({manager.latest_checkpoint or 'none'}) is kept."
                 )
                 break
-            step += 1
+            step += done
             scalars = {k: float(v.numpy()) for k, v in values.items() if k != "finite"}
             progress.update(step, {"d_loss": scalars["d_loss"], "g_loss": scalars["g_loss"]})
             if chief and (step % config.log_every == 0 or step == config.train_steps):
@@ -354,6 +367,20 @@ def _run(prepared: Prepared, log, evaluator, on_finish) -> RunResult:
 
         shutil.rmtree(save_dir, ignore_errors=True)
     return RunResult(status, step, export_path, last_metrics, stop.signum)
+
+
+def steps_until_event(step: int, config: config_lib.Config, evaluating: bool) -> int:
+    """Steps the next train_step call may run (--steps_per_call): it stops at the next step that
+    logs, checkpoints, writes samples, evaluates or ends the run, so those happen where they would
+    with one step per call."""
+    n = min(config.steps_per_call, config.train_steps - step)
+    periods = [config.log_every, config.checkpoint_every, config.sample_every]
+    if evaluating:
+        periods.append(config.eval_every)
+    for every in periods:
+        if every:
+            n = min(n, every - step % every)
+    return max(n, 1)
 
 
 def write_samples(trainer, out: str, step: int, writer=None) -> str:

@@ -261,10 +261,34 @@ def define_flags():
     flags.DEFINE_float("beta2", 0.999, "Adam beta2.")
     flags.DEFINE_integer("d_steps", 1, "D updates per G update.")
     flags.DEFINE_float("ema_decay", 0.0, "EMA of the generator weights (0 = off, e.g. 0.999).")
-    flags.DEFINE_boolean(
-        "mixed_precision", False, "mixed_float16 compute with dynamic loss scaling (GPU)."
+    flags.DEFINE_enum(
+        "precision",
+        "float32",
+        ["float32", "mixed_bfloat16", "mixed_float16", "auto"],
+        "Compute precision of the networks; variables, optimizer state, losses and batch-norm "
+        "statistics stay float32. mixed_bfloat16: for CPUs with native bf16 (AVX512_BF16 / AMX, "
+        "e.g. Xeon Sapphire Rapids, AMD Zen 4), no loss scaling. mixed_float16: for GPUs, with "
+        "dynamic loss scaling. auto: mixed_float16 with a GPU, mixed_bfloat16 on a CPU with native "
+        "bf16, else float32; config.json records the resolved choice.",
     )
-    flags.DEFINE_boolean("jit_compile", False, "XLA-compile the train step.")
+    flags.DEFINE_boolean(
+        "mixed_precision", False, "Same as --precision=mixed_float16 (older name; GPU)."
+    )
+    flags.DEFINE_boolean(
+        "jit_compile",
+        False,
+        "XLA-compile the D and G steps. For GPUs (fuses the many small elementwise ops); on CPUs "
+        "it slows the image networks down: 2.8x slower at width 0.25 on a 2-core Xeon with AMX "
+        "(benchmarks/compare_torch.py, see BUILD.md), 1.5-1.8x at widths 0.5/1 on a Zen 4.",
+    )
+    flags.DEFINE_integer(
+        "steps_per_call",
+        1,
+        "Train steps run inside one tf.function call (fewer Python round trips; helps small "
+        "networks such as the 2-D MLPs). Logging, checkpoints, samples and evaluation still happen "
+        "at their exact steps: a call never runs past the next of them. Results are identical for "
+        "every value.",
+    )
 
     # --- Run directory, logging, checkpoints.
     flags.DEFINE_boolean(

@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from tf_amgan import data, networks
 from tf_amgan.training import families
+from tf_amgan.training import precision as precision_lib
 from tf_amgan.training.config import Config
 
 # Offsets that keep the stateless seeds of the different random draws of one batch apart; the
@@ -63,6 +64,8 @@ class GANTrainer:
     """
 
     def __init__(self, config: Config, strategy: tf.distribute.Strategy, info):
+        if config.precision == "auto":  # run() resolves it earlier, to record it in config.json
+            config = config.replace(precision=precision_lib.resolve(config.precision))
         self.config = config
         self.strategy = strategy
         self.info = info
@@ -81,10 +84,7 @@ class GANTrainer:
         self.arch = config.resolved_arch
         self.d_norm = config.resolved_d_norm
         self.image_shape = tuple(info.shape)
-        if config.mixed_precision:
-            keras.mixed_precision.set_dtype_policy("mixed_float16")
-        else:
-            keras.mixed_precision.set_dtype_policy("float32")
+        precision_lib.set_policy(config.precision)
         sync_bn = self.replicas > 1
         arch_kwargs = {}
         if self.arch == "mlp":
@@ -214,7 +214,7 @@ class GANTrainer:
             opt = keras.optimizers.Adam(
                 learning_rate=schedule, beta_1=c.beta1, beta_2=c.beta2, name=name, **kwargs
             )
-        if c.mixed_precision:
+        if c.loss_scaling:
             opt = keras.optimizers.LossScaleOptimizer(opt, name=f"{name}_loss_scale")
         return opt
 
@@ -324,10 +324,10 @@ class GANTrainer:
     # ------------------------------------------------------------------ the step
     def _scale(self, optimizer, loss):
         # Inside the tape: the loss-scale multiplication must be recorded (mixed precision).
-        return optimizer.scale_loss(loss) if self.config.mixed_precision else loss
+        return optimizer.scale_loss(loss) if self.config.loss_scaling else loss
 
     def _loss_scale(self, optimizer):
-        return optimizer.dynamic_scale if self.config.mixed_precision else None
+        return optimizer.dynamic_scale if self.config.loss_scaling else None
 
     def _apply(self, optimizer, scaled_loss, tape, variables, grads=None):
         if grads is None:
@@ -336,7 +336,7 @@ class GANTrainer:
         # Health logging: the norm of this replica's gradient; summed over replicas (train_step
         # reduces with SUM) it is exact for one replica and an estimate of the global norm otherwise.
         norm = tf.linalg.global_norm([g for g in grads if g is not None])
-        if self.config.mixed_precision:
+        if self.config.loss_scaling:
             norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)
         return norm
 
@@ -465,15 +465,20 @@ class GANTrainer:
         return tf.function(fn, jit_compile=True) if self.config.jit_compile else fn
 
     def build_train_step(self):
-        """Returns train_step(iterator) -> dict of scalar metrics (global means)."""
+        """Returns train_step(iterator, num_steps=None) -> dict of scalar metrics (global means).
+
+        With num_steps (an int64 tensor >= 1) one call runs that many steps inside the graph
+        (--steps_per_call: no Python between them), stopping early after a non-finite loss; the
+        metrics are the last step's, plus "steps" = the steps run. The steps are the same ops in
+        the same order as single calls, so the results are identical.
+        """
         strategy, fam = self.strategy, self.family
         d_steps = self.config.d_steps
         d_fn = self._compile(self._d_replica_step)
         g_fn = self._compile(self._g_replica_step)
         loss_keys = ["g_loss"] + [f"{c.key}_loss" for c in fam.critics]
 
-        @tf.function
-        def train_step(iterator):
+        def one_step(iterator):
             batch = None
             d_out = None
             for _ in range(d_steps):
@@ -487,6 +492,24 @@ class GANTrainer:
             self.step.assign_add(1)
             metrics["finite"] = tf.reduce_all([tf.math.is_finite(metrics[k]) for k in loss_keys])
             return metrics
+
+        @tf.function
+        def train_step(iterator, num_steps=None):
+            metrics = one_step(iterator)
+            if num_steps is None:
+                return metrics
+
+            def more(i, m):
+                return tf.logical_and(i < num_steps, m["finite"])
+
+            def step(i, m):
+                return i + 1, one_step(iterator)
+
+            # parallel_iterations=1: step i+1 reads what step i wrote (weights, RNG, step).
+            steps, metrics = tf.while_loop(
+                more, step, (tf.constant(1, tf.int64), metrics), parallel_iterations=1
+            )
+            return {**metrics, "steps": steps}
 
         self._train_step = train_step
         return train_step
