@@ -333,9 +333,14 @@ def open_array(
         raise FileNotFoundError(f"{path} does not exist")
     desc = {"type": "npy" if path.endswith(".npy") else "npz", "path": os.path.abspath(path)}
     labels = None
+    if desc["type"] == "npz" and not zipfile.is_zipfile(path):
+        raise ValueError(f"cannot read {path}: not an .npz (zip) archive")
     try:
         if desc["type"] == "npy":
-            images = np.load(path, mmap_mode="r", allow_pickle=False)
+            try:
+                images = np.load(path, mmap_mode="r", allow_pickle=False)
+            except ValueError as e:
+                raise OSError(_one_line(e)) from e
         else:
             with np.load(path, allow_pickle=False) as archive:
                 keys = list(archive.files)
