@@ -361,3 +361,40 @@ def test_intra_fid_is_zero_for_identical_per_class_sets(tmp_path):
     assert abs(again.max) < 1e-8
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         stats.update(features[:2], [0, 3])
+
+
+def test_real_data_row_for_reports(classifier):
+    row = X.real_data_row("fashion_mnist", classifier=classifier, num_samples=1000, real_samples=2000,
+                          data_options={"pad_to_32": True}, batch_size=250)  # fmt: skip
+    metrics = row["metrics"]
+    for key in ("is", "am", "acc", "msssim_max", "fid"):
+        assert np.isfinite(metrics[key]), key
+    assert (
+        row["meta"]["source"]["path"] == "fashion_mnist:test" and row["meta"]["num_samples"] == 1000
+    )
+    assert row["meta"]["acc_reference"] == "conditioning_label"
+    assert row["meta"]["msssim_grouping"] == "conditioning"
+    assert 0 <= metrics["fid"] < 5.0 and 0 < metrics["msssim_max"] < 1
+    with pytest.raises(ValueError, match="no metric left"):
+        X.real_data_row("fashion_mnist", metrics=("am",), data_options={"pad_to_32": True})
+
+
+REAL_CLASSIFIER = os.environ.get("TF_AMGAN_FASHION_CLASSIFIER", "classifiers/fashion_mnist")
+
+
+@pytest.mark.slow
+def test_real_data_row_with_the_trained_classifier():
+    """The real-data ceiling with the project's Fashion-MNIST CNN: AM Score near 0, IS and
+    accuracy equal to the classifier's own values on the test set."""
+    if not os.path.isfile(os.path.join(REAL_CLASSIFIER, "classifier.json")):
+        pytest.skip(f"no trained classifier at {REAL_CLASSIFIER} (TF_AMGAN_FASHION_CLASSIFIER)")
+    clf = C.load_classifier(REAL_CLASSIFIER)
+    row = X.real_data_row("fashion_mnist", classifier=clf, data_options={"pad_to_32": True},
+                          metrics=("is", "am", "acc", "msssim", "fid"))  # fmt: skip
+    m = row["metrics"]
+    test_images, _ = data.load_arrays("fashion_mnist", "test", pad_to_32=True)
+    own_is = scores.inception_score(clf.predict_probs(test_images)).score
+    assert m["is_full"] == pytest.approx(own_is, rel=1e-6)
+    assert m["acc_overall"] == pytest.approx(clf.info["test_accuracy"], abs=1e-9)
+    assert 0 <= m["am"] < 0.3 and m["am_kl"] < 1e-3  # C̄(test) ≈ C̄^train; AM ≈ mean entropy
+    assert m["is"] > 8.0 and m["fid"] < 1.0

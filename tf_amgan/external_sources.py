@@ -43,6 +43,7 @@ __all__ = [
     "RealDataSource",
     "detect_value_range",
     "open_array",
+    "real_data_row",
     "to_unit_range",
 ]
 
@@ -802,3 +803,59 @@ class RealDataSource(ArraySource):
                          description={"type": "real", "path": f"{dataset}:{split}",
                                       "split": split},
                          dataset=dataset, data_options=data_options)  # fmt: skip
+
+
+def real_data_row(
+    dataset: str,
+    *,
+    classifier=None,
+    inception=None,
+    metrics=("is", "am", "acc", "msssim", "fid"),
+    data_options: dict | None = None,
+    split: str = "test",
+    num_samples: int | None = None,
+    batch_size: int = 500,
+    seed: int = 0,
+    real_samples: int | None = None,
+    data_dir: str | None = None,
+    download: bool | None = None,
+):
+    """The "real data" row of a study table: held-out real images through `evaluate`.
+
+    IS, AM Score, accuracy and max MS-SSIM of the `split` images (with their true labels), FID
+    between the train statistics and `split` (FID train-vs-test). Metrics that need a network
+    not given are dropped rather than failing, so a report can always ask for the row.
+
+    Args:
+      dataset, data_options: the data set (its options as the runs use them).
+      classifier, inception: the evaluation networks (as for generated samples).
+      metrics: wanted metric names (image metrics of `evaluate`).
+      split: held-out split ("test"); num_samples: default the whole split.
+      batch_size, seed, real_samples, data_dir, download: as EvalOptions (real_samples caps the
+        train images of the FID statistics).
+
+    Returns:
+      {"metrics": {...}, "meta": {...}} as the study runner records a cell's final evaluation.
+    """
+    from tf_amgan.evaluation import EvalOptions, _json_safe, evaluate
+
+    source = RealDataSource(dataset, split=split, data_options=data_options, data_dir=data_dir,
+                            download=download)  # fmt: skip
+    wanted = tuple(metrics)
+    if classifier is None:
+        wanted = tuple(m for m in wanted if m not in ("am", "am_v1", "mode", "acc"))
+        if inception is None:
+            wanted = tuple(m for m in wanted if m not in ("is", "fid", "prd"))
+    if not wanted:
+        raise ValueError("real_data_row: no metric left to compute without networks")
+    n = source.num_available if num_samples is None else min(num_samples, source.num_available)
+    options = EvalOptions(metrics=wanted, num_samples=n, batch_size=batch_size, seed=seed,
+                          prd_samples=min(10000, n), real_samples=real_samples, data_dir=data_dir,
+                          download=download)  # fmt: skip
+    result = evaluate(source, options, classifier=classifier, inception=inception, dataset=dataset,
+                      data_options=data_options)  # fmt: skip
+    keep = ("source", "num_samples", "is_network", "feature_network", "acc_reference", "seconds")
+    meta = {k: result.meta[k] for k in keep if k in result.meta}
+    if "msssim" in result.meta:
+        meta["msssim_grouping"] = result.meta["msssim"]["grouping"]
+    return {"metrics": _json_safe(result.metrics), "meta": _json_safe(meta)}
