@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from tf_amgan import flags as flag_defs  # noqa: E402
+from tf_amgan.training import flags as flag_defs  # noqa: E402
 
 flag_defs.define_flags()
 # --help lists the library's flags as this program's own.
@@ -28,14 +28,15 @@ def main(argv):
     if len(argv) > 1:
         print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
         return 2
-    from tf_amgan import config, experiment
+    from tf_amgan import train
+    from tf_amgan.training import config
 
     try:
         cfg = config.Config.from_flags(FLAGS)
     except config.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return experiment.main_cli(cfg)
+    return train.main_cli(cfg)
 
 
 if __name__ == "__main__":

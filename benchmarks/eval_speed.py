@@ -23,8 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_amgan import evaluation, networks  # noqa: E402
-from tf_amgan.metrics import classifiers  # noqa: E402
+from tf_amgan import classifiers, evaluation, networks  # noqa: E402
+from tf_amgan.evaluation import sources  # noqa: E402
 
 DEFAULT_CLASSIFIER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "classifiers",
                                   "fashion_mnist")  # fmt: skip
@@ -44,7 +44,7 @@ class GeneratorSource(evaluation.SampleSource):
         return {"type": "benchmark_generator"}
 
     def batches(self, num_samples, batch_size, seed):
-        for i, n in evaluation._batch_sizes(num_samples, batch_size):
+        for i, n in sources._batch_sizes(num_samples, batch_size):
             z = tf.random.stateless_normal([n, self._z_dim], tf.constant([seed, i], tf.int64))
             images = self._fn(z).numpy()
             yield evaluation.SampleBatch(images, None, np.full(n, -1, np.int32))

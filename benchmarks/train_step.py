@@ -57,9 +57,10 @@ def forward_flops(model, batch):
 
 def build(width, batch, strategy_name, dataset, model, labeling):
     """A ready-to-run train step (warm-up not included) and its analytic FLOPs per step."""
-    from tf_amgan import data, distribute
-    from tf_amgan import trainer as trainer_lib
-    from tf_amgan.config import Config
+    from tf_amgan import data
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
+    from tf_amgan.training.config import Config
 
     cfg = Config(
         model=model,

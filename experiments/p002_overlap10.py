@@ -2,7 +2,7 @@
 
     python experiments/p002_overlap10.py [--flagfiles=...] [--out=results/p002_overlap10]
 
-Trains each flagfile with the ordinary engine (tf_amgan.runreport.run_sweep: resuming /
+Trains each flagfile with the ordinary engine (tf_amgan.study.runreport.run_sweep: resuming /
 re-evaluating existing run directories), draws 20,000 samples per generator and writes to --out:
   histograms.png   2-D histograms over P002's plotting box (0, 4) x (-1, 5): the data, then one
                    panel per model (each panel scaled to its own maximum)
@@ -59,7 +59,7 @@ def panels_png(path: str, panels: list[np.ndarray], titles: list[str]) -> None:
     from PIL import Image, ImageDraw
 
     from tf_amgan.io_utils import atomic_write_bytes
-    from tf_amgan.samples import png_bytes
+    from tf_amgan.training.samples import png_bytes
 
     scale, gap, title_h = 4, 8, 14
     height, width = (n * scale for n in panels[0].shape)
@@ -76,9 +76,10 @@ def panels_png(path: str, panels: list[np.ndarray], titles: list[str]) -> None:
 
 
 def main(argv=None) -> int:
-    from tf_amgan import config as config_lib
-    from tf_amgan import data, runreport
+    from tf_amgan import data
     from tf_amgan.metrics import mode_coverage
+    from tf_amgan.study import runreport
+    from tf_amgan.training import config as config_lib
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     runreport.add_arguments(parser, RUNS, "results/p002_overlap10")
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
 
 
 def table(rows: list[dict]) -> str:
-    from tf_amgan.runreport import markdown_table
+    from tf_amgan.study.runreport import markdown_table
 
     header = ["run", "mode emphasis (mean/midpoint density)", "modes covered", "high-quality share"]
     return markdown_table(header, [[r["run"], f"{r['mode_emphasis']:.3f}", r["covered"],

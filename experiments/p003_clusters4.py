@@ -4,11 +4,11 @@
     python experiments/p003_clusters4.py --flagfiles=flags/p003_clusters4_creg0p1.cfg
     python experiments/p003_clusters4.py --flagfiles=flags/p003_clusters4_infogan.cfg,...
 
-Each flagfile is trained with the ordinary engine and restored (tf_amgan.runreport.run_sweep; an
+Each flagfile is trained with the ordinary engine and restored (tf_amgan.study.runreport.run_sweep; an
 existing run directory is resumed, a finished one is only evaluated). Then, per run, in --out:
   <name>.png        scatter of 2000 generated samples (categories drawn from the final P(C)) in
                     red over real data in grey, cluster centres as blue crosses
-  <name>.json       tf_amgan.category_eval.category_report (final P(C), category -> cluster, purity,
+  <name>.json       tf_amgan.evaluation.category_eval.category_report (final P(C), category -> cluster, purity,
                     one-to-one assignment, |sorted P(C) - [0.1, 0.2, 0.3, 0.4]|, Q's clustering
                     accuracy) plus the training time
 and for all runs together table.md / results.json. P003's outcome for lambda_creg = 0.1 is "each
@@ -35,7 +35,9 @@ def report(run, out_dir: str) -> dict:
     """Category report of one restored run, and its scatter plot <out>/<name>.png."""
     import numpy as np
 
-    from tf_amgan import category_eval, data, samples
+    from tf_amgan import data
+    from tf_amgan.evaluation import category_eval
+    from tf_amgan.training import samples
 
     cfg, trainer = run.config, run.trainer
     rep = category_eval.category_report(trainer, seed=cfg.seed)
@@ -61,7 +63,7 @@ def report(run, out_dir: str) -> dict:
 
 
 def table(reports: list[dict]) -> str:
-    from tf_amgan.runreport import cell, markdown_table
+    from tf_amgan.study.runreport import cell, markdown_table
 
     header = ["run", "model", "P(C)", "lambda_creg", "final P(C) (>= 1%, sorted)",
               "category -> cluster", "min purity", "max abs P(C) error", "Q clustering acc.",
@@ -78,7 +80,7 @@ def table(reports: list[dict]) -> str:
 
 
 def main(argv=None) -> int:
-    from tf_amgan import runreport
+    from tf_amgan.study import runreport
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     runreport.add_arguments(parser, SWEEP, "results/p003_clusters4")

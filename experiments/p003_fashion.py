@@ -1,9 +1,9 @@
 """P003 §4.2 (spec X-11) at CPU size on Fashion-MNIST: CGPGAN's lambda_creg sweep, d_c = 32.
 
-    python -m tf_amgan.metrics.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
+    python -m tf_amgan.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
     python experiments/p003_fashion.py --classifier=classifiers/fashion_mnist [--flagfiles=...]
 
-Trains each flagfile with the ordinary engine and restores it (tf_amgan.runreport.run_sweep;
+Trains each flagfile with the ordinary engine and restores it (tf_amgan.study.runreport.run_sweep;
 existing run directories are resumed, finished ones only re-evaluated), then writes to --out, per
 run:
   <name>.png   one row per category with P(C) >= 1% (most probable first), 10 samples each, the
@@ -37,7 +37,9 @@ SWEEP = [f"flags/p003_fashion_creg{v}.cfg" for v in (50, 70, 100, 120)]
 
 
 def report(run, args, networks) -> dict:
-    from tf_amgan import category_eval, data, evaluation, experiment, samples
+    from tf_amgan import data, evaluation
+    from tf_amgan.evaluation import category_eval
+    from tf_amgan.training import experiment, samples
 
     cfg, trainer = run.config, run.trainer
     probs = trainer.prior.probs().numpy().astype(float)
@@ -97,7 +99,7 @@ def report(run, args, networks) -> dict:
 
 
 def table(reports) -> str:
-    from tf_amgan.runreport import cell, markdown_table
+    from tf_amgan.study.runreport import cell, markdown_table
 
     header = ["run", "lambda_creg", "#categories >= 1%", "P(C) (>= 1%, descending)", "entropy",
               "Q clustering acc. (test)", "FID", "precision", "recall", "steps",
@@ -124,7 +126,7 @@ def table(reports) -> str:
 
 def load_networks(args):
     """(classifier, inception) for FID / P&R, or None without --classifier / --inception_weights."""
-    from tf_amgan.metrics import classifiers
+    from tf_amgan import classifiers
 
     if not args.classifier and not args.inception_weights:
         print("no --classifier: FID / precision / recall are not computed", file=sys.stderr)
@@ -142,12 +144,12 @@ def load_networks(args):
 
 
 def main(argv=None) -> int:
-    from tf_amgan import runreport
+    from tf_amgan.study import runreport
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     runreport.add_arguments(parser, SWEEP, "results/p003_fashion")
     parser.add_argument("--classifier", default=None,
-                        help="Fashion-MNIST classifier dir (tf_amgan.metrics.classifiers) whose "
+                        help="Fashion-MNIST classifier dir (tf_amgan.classifiers) whose "
                              "features FID / precision / recall use")  # fmt: skip
     parser.add_argument("--inception_weights", default=None,
                         help="use the Inception network for the features instead")  # fmt: skip

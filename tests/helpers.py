@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tf_amgan.config import Config
+from tf_amgan.training.config import Config
 
 
 def toy_config(tmp_path, **overrides) -> Config:

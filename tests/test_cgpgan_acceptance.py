@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import category_eval, data, distribute, experiment
-from tf_amgan import config as config_lib
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, train
+from tf_amgan.evaluation import category_eval
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,7 +30,7 @@ def test_cgpgan_four_clusters_four_categories(tmp_path):
         progress=False,
     ).validate()
     assert cfg.lambda_creg == 0.1 and cfg.num_categories == 16 and cfg.seed == 0
-    assert experiment.run(cfg, log=lambda *a: None).status == "completed"
+    assert train.run(cfg, log=lambda *a: None).status == "completed"
     info = data.get_info(cfg.dataset, **cfg.data_options)
     trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
     latest = tf.train.latest_checkpoint(os.path.join(cfg.output_dir, "checkpoints"))

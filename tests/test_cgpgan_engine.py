@@ -8,9 +8,10 @@ import pytest
 import tensorflow as tf
 from helpers import max_weight_diff, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, train
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
 
 LATENT_MODELS = ("cgpgan", "infogan", "elastic_infogan", "gan_categorical")
 
@@ -146,10 +147,10 @@ def test_classifier_penalty_trains_q_only(tmp_path):
 def test_cgpgan_resume_equals_uninterrupted(tmp_path):
     common = dict(prior_update_start=2, prob_normalize_until=3, prior_decay=0.7)
     full = _cfg(tmp_path / "full", train_steps=6, **common)
-    assert experiment.run(full, log=lambda *a: None).step == 6
+    assert train.run(full, log=lambda *a: None).step == 6
     part = _cfg(tmp_path / "part", train_steps=4, **common)
-    experiment.run(part, log=lambda *a: None)
-    assert experiment.run(part.replace(train_steps=6), log=lambda *a: None).step == 6
+    train.run(part, log=lambda *a: None)
+    assert train.run(part.replace(train_steps=6), log=lambda *a: None).step == 6
     a, b = _restore_latest(full), _restore_latest(part)
     for name in ("generator", "discriminator", "classifier"):
         assert max_weight_diff(getattr(a, name), getattr(b, name)) == 0.0, name
@@ -165,10 +166,10 @@ def test_cgpgan_resume_equals_uninterrupted(tmp_path):
 def test_elastic_infogan_resume_restores_learned_prior(tmp_path):
     common = dict(model="elastic_infogan", prior_update_start=1, prior_lr=0.05)
     full = _cfg(tmp_path / "full", train_steps=6, **common)
-    experiment.run(full, log=lambda *a: None)
+    train.run(full, log=lambda *a: None)
     part = _cfg(tmp_path / "part", train_steps=3, **common)
-    experiment.run(part, log=lambda *a: None)
-    experiment.run(part.replace(train_steps=6), log=lambda *a: None)
+    train.run(part, log=lambda *a: None)
+    train.run(part.replace(train_steps=6), log=lambda *a: None)
     a, b = _restore_latest(full), _restore_latest(part)
     np.testing.assert_array_equal(a.prior.probs().numpy(), b.prior.probs().numpy())
     assert max_weight_diff(a.generator, b.generator) == 0.0

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import losses, selfsup
+from tf_amgan import losses
 from tf_amgan.losses import cgpgan, registry
+from tf_amgan.training import selfsup
 
 RNG = np.random.default_rng(0)
 

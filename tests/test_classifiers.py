@@ -16,8 +16,10 @@ import scipy.special
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
+from tf_amgan import classifiers as C
 from tf_amgan import data
-from tf_amgan.metrics import classifiers as C
+from tf_amgan.classifiers import cli as classifier_cli
+from tf_amgan.classifiers import dataset as classifier_dataset
 
 
 def _digits(shape=(8, 8, 1)):
@@ -44,7 +46,7 @@ def _accuracy(classifier, x, y):
 
 def test_cnn_learns_digits_well_above_chance():
     (x, y), (xt, yt) = _digits()
-    mean, var = C._channel_moments(x)
+    mean, var = classifier_dataset._channel_moments(x)
     model = C.build_cnn((8, 8, 1), 10, filters=(16, 32), dense_units=64, mean=mean,
                         variance=var, seed=1)  # fmt: skip
     recipe = C.Recipe("cnn", epochs=10, batch_size=64)
@@ -77,8 +79,14 @@ def test_densenet_bc_recipe_tiny():
 def test_augmentation_is_seeded_crop_and_flip():
     x = np.arange(2 * 6 * 6, dtype=np.float32).reshape(2, 6, 6, 1) / 72.0
     recipe = C.Recipe("densenet", epochs=1, batch_size=2, augment=True)
-    a = [b[0].numpy() for b in C._train_dataset(x, np.array([0, 1]), recipe, seed=5).take(1)]
-    b = [b[0].numpy() for b in C._train_dataset(x, np.array([0, 1]), recipe, seed=5).take(1)]
+    a = [
+        b[0].numpy()
+        for b in classifier_dataset._train_dataset(x, np.array([0, 1]), recipe, seed=5).take(1)
+    ]
+    b = [
+        b[0].numpy()
+        for b in classifier_dataset._train_dataset(x, np.array([0, 1]), recipe, seed=5).take(1)
+    ]
     np.testing.assert_array_equal(a[0], b[0])
     padded = np.pad(x, [(0, 0), (4, 4), (4, 4), (0, 0)])
     for out in a[0]:
@@ -115,7 +123,7 @@ def test_train_save_load_round_trip_mixture(tmp_path):
     keep = np.sort(np.random.default_rng(3).permutation(len(y))[:10000])  # the training subset
     x, y = x[keep], y[keep].astype(np.int64)
     # C̄^train recomputed from the loaded model equals the stored one: same predictions.
-    recomputed, train_acc = C._class_prior_and_accuracy(clf, x, y, 1000)
+    recomputed, train_acc = classifier_dataset._class_prior_and_accuracy(clf, x, y, 1000)
     np.testing.assert_allclose(recomputed, prior, atol=1e-6)
     assert abs(train_acc - on_disk["train_accuracy"]) < 1e-3
     with pytest.raises(FileExistsError):
@@ -127,7 +135,7 @@ def test_save_load_identical_predictions(tmp_path):
     model = C.build_cnn((8, 8, 1), 10, filters=(8,), dense_units=16, seed=4)
     before = C.DatasetClassifier(model, {"class_prior": [0.1] * 10})
     info = {"format": C.FORMAT, "dataset": "mnist", "class_prior": [0.1] * 10}
-    C._write_atomically(str(tmp_path / "c"), model, info, overwrite=False)
+    classifier_dataset._write_atomically(str(tmp_path / "c"), model, info, overwrite=False)
     after = C.load_classifier(str(tmp_path / "c" / C.MODEL_FILE))
     a, b = before.outputs(x[:300], batch_size=128), after.outputs(x[:300], batch_size=100)
     np.testing.assert_array_equal(a.probs, b.probs)
@@ -137,14 +145,16 @@ def test_save_load_identical_predictions(tmp_path):
     with pytest.raises(ValueError, match="takes images of shape"):
         after.predict_probs(np.zeros((2, 16, 16, 1), np.float32))
     with pytest.raises(FileExistsError):
-        C._write_atomically(str(tmp_path / "c"), model, info, overwrite=False)
-    C._write_atomically(str(tmp_path / "c"), model, {**info, "seed": 9}, overwrite=True)
+        classifier_dataset._write_atomically(str(tmp_path / "c"), model, info, overwrite=False)
+    classifier_dataset._write_atomically(
+        str(tmp_path / "c"), model, {**info, "seed": 9}, overwrite=True
+    )
     assert C.load_classifier(str(tmp_path / "c")).info["seed"] == 9
     assert sorted(os.listdir(tmp_path)) == ["c"]
 
 
 def test_load_classifier_missing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m tf_amgan.metrics.classifiers"):
+    with pytest.raises(FileNotFoundError, match="python -m tf_amgan.classifiers"):
         C.load_classifier(str(tmp_path))
 
 
@@ -152,7 +162,7 @@ def test_command_fashion_mnist_subset(tmp_path, capsys):
     out = tmp_path / "fm"
     argv = ["--dataset=fashion_mnist", f"--output_dir={out}", "--epochs=2",
             "--max_train_samples=2000", "--seed=1"]  # fmt: skip
-    assert C.main(argv) == 0
+    assert classifier_cli.main(argv) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["test_accuracy"] > 0.6  # chance 0.1; full data reaches > 0.9
@@ -161,9 +171,9 @@ def test_command_fashion_mnist_subset(tmp_path, capsys):
     assert clf.input_shape == (32, 32, 1)  # the GAN's padded resolution
     assert clf.info["data_options"] == {"pad_to_32": True} and clf.info["num_train"] == 2000
     assert abs(clf.class_prior.sum() - 1.0) < 1e-6
-    assert C.main(argv) == 2
+    assert classifier_cli.main(argv) == 2
     assert capsys.readouterr().err.strip().startswith("error: ")
-    assert C.main(["--dataset=nope", f"--output_dir={tmp_path / 'x'}"]) == 2
+    assert classifier_cli.main(["--dataset=nope", f"--output_dir={tmp_path / 'x'}"]) == 2
     assert "unknown --dataset" in capsys.readouterr().err
 
 

@@ -98,7 +98,7 @@ def test_bad_flags_fail_with_one_line_and_no_run_dir(tmp_path, args, message):
 def test_flagfiles_parse_and_validate():
     from absl import flags as absl_flags
 
-    from tf_amgan import config, flags
+    from tf_amgan.training import config, flags
 
     flags.define_flags()
     files = sorted(f for f in os.listdir(os.path.join(ROOT, "flags")) if f.endswith(".cfg"))
@@ -127,15 +127,16 @@ def _free_ports(n):
 WORKER = r"""
 import hashlib, json, sys
 import numpy as np
-from tf_amgan import config, experiment
+from tf_amgan.training import config
+from tf_amgan import train
 cfg = config.Config.from_dict(json.loads(sys.argv[1]))
 captured = {}
-from tf_amgan import trainer as trainer_lib
+from tf_amgan.training import trainer as trainer_lib
 init = trainer_lib.GANTrainer.__init__
 def keep(self, *a, **k):
     init(self, *a, **k); captured["t"] = self
 trainer_lib.GANTrainer.__init__ = keep
-r = experiment.run(cfg, log=lambda *a: None)
+r = train.run(cfg, log=lambda *a: None)
 t = captured["t"]
 h = hashlib.sha256()
 for v in t.generator.weights + t.discriminator.weights + t.g_optimizer.variables:
@@ -197,8 +198,9 @@ def test_multi_worker_two_processes(tmp_path):
 def _final_weights(run_dir):
     import tensorflow as tf
 
-    from tf_amgan import config, data, distribute
-    from tf_amgan import trainer as trainer_lib
+    from tf_amgan import data
+    from tf_amgan.training import config, distribute
+    from tf_amgan.training import trainer as trainer_lib
 
     cfg = config.load(run_dir)
     t = trainer_lib.GANTrainer(

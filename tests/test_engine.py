@@ -8,10 +8,11 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, max_weight_diff, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, experiment, losses
-from tf_amgan import trainer as trainer_lib
-from tf_amgan.flags import MODELS
+from tf_amgan import data, losses, train
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute, experiment
+from tf_amgan.training import trainer as trainer_lib
+from tf_amgan.training.flags import MODELS
 
 
 def _trainer(cfg, strategy=None):
@@ -109,12 +110,12 @@ def test_mirrored_with_synchronized_batch_norm_matches_losses(tmp_path, cfg_fn):
 
 def test_run_resume_equals_uninterrupted(tmp_path):
     full = toy_config(tmp_path / "full", train_steps=6)
-    r = experiment.run(full, log=lambda *a: None)
+    r = train.run(full, log=lambda *a: None)
     assert r.status == "completed" and r.step == 6
 
     part = toy_config(tmp_path / "part", train_steps=4)  # checkpoints at 3 and (final) 4
-    experiment.run(part, log=lambda *a: None)
-    resumed = experiment.run(part.replace(train_steps=6), log=lambda *a: None)
+    train.run(part, log=lambda *a: None)
+    resumed = train.run(part.replace(train_steps=6), log=lambda *a: None)
     assert resumed.step == 6
 
     a = _trainer(full)
@@ -132,7 +133,7 @@ def test_run_resume_equals_uninterrupted(tmp_path):
 
 def test_run_directory_contents(tmp_path):
     cfg = image_config(tmp_path, train_steps=2, sample_every=1, export_dir=str(tmp_path / "export"))
-    r = experiment.run(cfg, log=lambda *a: None)
+    r = train.run(cfg, log=lambda *a: None)
     out = cfg.output_dir
     saved = json.load(open(os.path.join(out, "config.json")))
     assert saved["model"] == "amgan" and saved["train_steps"] == 2
@@ -168,7 +169,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(trainer_lib.GANTrainer, "_g_replica_step", poisoned)
     messages = []
-    r = experiment.run(cfg, log=messages.append)
+    r = train.run(cfg, log=messages.append)
     assert r.status == "diverged" and r.exit_code == experiment.EXIT_NAN
     assert r.step == 4
     assert any("non-finite loss at step 5" in m for m in messages)
@@ -191,7 +192,7 @@ def test_bad_options_fail_before_writing(tmp_path):
 
 def test_resume_refuses_changed_model(tmp_path):
     cfg = toy_config(tmp_path, train_steps=2)
-    experiment.run(cfg, log=lambda *a: None)
+    train.run(cfg, log=lambda *a: None)
     with pytest.raises(config_lib.ConfigError, match="model"):
         experiment.prepare(cfg.replace(model="labelgan"))
     with pytest.raises(config_lib.ConfigError, match="already holds a run"):
@@ -236,7 +237,7 @@ def test_periodic_evaluation_logs_eval_jsonl(tmp_path):
     cfg = toy_config(
         tmp_path, train_steps=4, eval_every=2, eval_samples=200, eval_metrics=("nll", "modes", "am")
     )
-    experiment.run(cfg, log=lambda *a: None)
+    train.run(cfg, log=lambda *a: None)
     records = [json.loads(x) for x in open(os.path.join(cfg.output_dir, "eval.jsonl"))]
     assert [r["step"] for r in records] == [2, 4]
     assert all(np.isfinite(r["nll"]) and r["num_samples"] == 200 for r in records)
@@ -245,5 +246,5 @@ def test_periodic_evaluation_logs_eval_jsonl(tmp_path):
 def test_periodic_evaluation_needs_a_classifier_for_images(tmp_path):
     cfg = image_config(tmp_path, eval_every=1, eval_metrics=("am",))
     with pytest.raises(config_lib.ConfigError, match="classifier"):
-        experiment.run(cfg, log=lambda *a: None)
+        train.run(cfg, log=lambda *a: None)
     assert not os.path.exists(cfg.output_dir)

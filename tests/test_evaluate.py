@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, toy_config
 
-from tf_amgan import evaluate, evaluation, experiment
-from tf_amgan.metrics import classifiers as C
+from tf_amgan import classifiers as C
+from tf_amgan import evaluate, evaluation, train
 
 IMAGE_KEYS = ("is", "is_std", "is_full", "am", "am_std", "am_kl", "am_entropy", "acc",
               "acc_overall", "msssim_max", "msssim_mean", "fid", "precision", "recall",
@@ -32,7 +32,7 @@ def classifier_dir(tmp_path_factory):
 def predefined_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pre")
     cfg = image_config(tmp, model="acgan_plus", labeling="predefined", export_dir=str(tmp / "exp"))
-    result = experiment.run(cfg, log=lambda *a: None)
+    result = train.run(cfg, log=lambda *a: None)
     return cfg, result.export_path
 
 
@@ -40,7 +40,7 @@ def predefined_run(tmp_path_factory):
 def toy_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("toy")
     cfg = toy_config(tmp, export_dir=str(tmp / "exp"))
-    result = experiment.run(cfg, log=lambda *a: None)
+    result = train.run(cfg, log=lambda *a: None)
     return cfg, result.export_path
 
 
@@ -224,7 +224,7 @@ def test_periodic_evaluator_appends_records(tmp_path, classifier_dir):
     cfg = image_config(tmp_path, eval_every=1, eval_samples=120, classifier=classifier_dir,
                        eval_metrics=("am", "is", "acc", "msssim"))  # fmt: skip
     evaluator = evaluation.make_periodic_evaluator(cfg)
-    experiment.run(cfg, log=lambda *a: None, evaluator=evaluator)
+    train.run(cfg, log=lambda *a: None, evaluator=evaluator)
     with open(os.path.join(cfg.output_dir, "eval.jsonl")) as f:
         records = [json.loads(line) for line in f]
     assert [r["step"] for r in records] == [1, 2]

@@ -1,5 +1,5 @@
 """The experiment scripts (experiments/p00*.py) end to end at a tiny step count, and the shared
-run-and-report loop (tf_amgan.runreport) they are built on."""
+run-and-report loop (tf_amgan.study.runreport) they are built on."""
 
 import argparse
 import importlib.util
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tf_amgan import runreport
-from tf_amgan.metrics import classifiers
+from tf_amgan import classifiers
+from tf_amgan.study import runreport
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = "--train_steps=20"

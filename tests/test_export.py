@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from helpers import image_config
 
-from tf_amgan import experiment, export
+from tf_amgan import export, train
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def predefined_run(tmp_path_factory):
     cfg = image_config(
         tmp, model="acgan_plus", labeling="predefined", export_dir=str(tmp / "export")
     )
-    r = experiment.run(cfg, log=lambda *a: None)
+    r = train.run(cfg, log=lambda *a: None)
     return cfg, r.export_path
 
 
@@ -33,7 +33,7 @@ def dynamic_run(tmp_path_factory):
         export_dir=str(tmp / "export"),
         export_model_name="am",
     )
-    r = experiment.run(cfg, log=lambda *a: None)
+    r = train.run(cfg, log=lambda *a: None)
     return cfg, r.export_path
 
 
@@ -43,7 +43,7 @@ def test_layout_and_versions(predefined_run, tmp_path):
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))
     # No temporary directories left behind.
     assert [n for n in os.listdir(cfg.export_dir) if n.startswith(".tmp")] == []
-    again = experiment.export_run(cfg.output_dir, cfg.export_dir, standing_stats_batches=1)
+    again = export.export_run(cfg.output_dir, cfg.export_dir, standing_stats_batches=1)
     assert again.endswith(os.path.join("acgan_plus", "2"))
     assert export.next_version(os.path.join(cfg.export_dir, "acgan_plus")) == 3
 

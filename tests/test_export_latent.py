@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from helpers import toy_config
 
-from tf_amgan import evaluation, experiment
+from tf_amgan import evaluation, export, runs, train
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,8 @@ def cgpgan_run(tmp_path_factory):
         prob_normalize_until=0,
         export_dir=str(tmp / "export"),
     )
-    result = experiment.run(cfg, log=lambda *a: None)
-    trainer, _ = experiment.restore_run(cfg.output_dir)
+    result = train.run(cfg, log=lambda *a: None)
+    trainer, _ = runs.restore_run(cfg.output_dir)
     return cfg, result.export_path, trainer
 
 
@@ -113,7 +113,7 @@ def test_saved_model_source_reports_categories(cgpgan_run, tmp_path):
 
 def test_export_run_of_a_latent_run(cgpgan_run):
     cfg, path, trainer = cgpgan_run
-    again = experiment.export_run(cfg.output_dir, cfg.export_dir, standing_stats_batches=1)
+    again = export.export_run(cfg.output_dir, cfg.export_dir, standing_stats_batches=1)
     assert again.endswith(os.path.join("cgpgan", "2"))
     z = tf.random.stateless_normal([3, cfg.z_dim], [5, 6])
     cats = tf.constant([2, 0, 1], tf.int32)
@@ -134,7 +134,7 @@ def test_image_infogan_export_with_batch_norm(tmp_path):
         export_dir=str(tmp_path / "export"),
         standing_stats_batches=2,
     )
-    path = experiment.run(cfg, log=lambda *a: None).export_path
+    path = train.run(cfg, log=lambda *a: None).export_path
     loaded = tf.saved_model.load(path)
     s = loaded.signatures["sample"](num_samples=tf.constant(20), seed=tf.constant(1))
     assert s["images"].shape == (20, 32, 32, 1)

@@ -9,8 +9,9 @@ import tensorflow as tf
 from helpers import image_config
 from PIL import Image
 
-from tf_amgan import data, distribute, evaluation, experiment, samples
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, evaluation
+from tf_amgan.training import distribute, experiment, samples
+from tf_amgan.training import trainer as trainer_lib
 
 
 def _trainer(tmp_path, **overrides):

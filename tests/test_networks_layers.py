@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_amgan import distribute, networks
+from tf_amgan import networks
 from tf_amgan.networks import layers as L
+from tf_amgan.training import distribute
 
 
 def _strategy():

@@ -5,9 +5,10 @@ import pytest
 import tensorflow as tf
 from helpers import toy_config
 
-from tf_amgan import data, distribute, losses
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, losses
 from tf_amgan.losses import binary, kplus1
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
 
 K, N = 3, 6
 RNG = np.random.default_rng(11)
@@ -117,7 +118,7 @@ def test_projection_models_train(tmp_path, model, labeling):
 
 def test_kplus1_class_priors_from_the_config(tmp_path):
     # P002 Eq. 1 priors p_0 (fake), p_1..p_K weight the D terms (M-16).
-    from tf_amgan import config as config_lib
+    from tf_amgan.training import config as config_lib
 
     priors = (0.5,) + (0.5 / 8,) * 8
     cfg = toy_config(tmp_path, model="kplus1", class_priors=priors)

@@ -7,10 +7,11 @@ import pytest
 import tensorflow as tf
 from helpers import image_config, toy_config
 
-from tf_amgan import config as config_lib
-from tf_amgan import data, distribute, losses
-from tf_amgan import trainer as trainer_lib
+from tf_amgan import data, losses
 from tf_amgan.losses import extra, kplus1, semisup
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import distribute
+from tf_amgan.training import trainer as trainer_lib
 
 K, N = 4, 8
 RNG = np.random.default_rng(7)

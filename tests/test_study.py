@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from tf_amgan import config as config_lib
-from tf_amgan import experiment
-from tf_amgan.metrics import classifiers as C
+from tf_amgan import classifiers as C
 from tf_amgan.study import __main__ as cli
 from tf_amgan.study import report, runner, specs
+from tf_amgan.training import config as config_lib
+from tf_amgan.training import experiment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -254,11 +254,47 @@ def _export(trainer, export_dir, model_dir, final, version, standing_stats_batch
     return final
 
 
+def export_run(
+    run_dir: str,
+    export_dir: str,
+    model_name: str | None = None,
+    version: int | None = None,
+    standing_stats_batches: int = 50,
+) -> str:
+    """Restores a run's last checkpoint and exports its generator."""
+    from tf_amgan import runs
+
+    trainer, _ = runs.restore_run(run_dir)
+    return export_generator(
+        trainer,
+        export_dir,
+        model_name or trainer.config.model_name,
+        version=version,
+        standing_stats_batches=standing_stats_batches,
+    )
+
+
+def exporter(config, log=print):
+    """The training loop's `on_finish`: exports to `config.export_dir` (None when it is unset)."""
+    if not config.export_dir:
+        return None
+
+    def on_finish(trainer) -> str:
+        path = export_generator(
+            trainer,
+            config.export_dir,
+            config.model_name,
+            standing_stats_batches=config.standing_stats_batches,
+        )
+        log(f"exported generator to {path}")
+        return path
+
+    return on_finish
+
+
 def main(argv=None):
     import argparse
     import sys
-
-    from tf_amgan import experiment
 
     parser = argparse.ArgumentParser(description="Export a run's generator for TF Serving.")
     parser.add_argument(
@@ -270,7 +306,7 @@ def main(argv=None):
     parser.add_argument("--standing_stats_batches", type=int, default=50)
     args = parser.parse_args(argv)
     try:
-        path = experiment.export_run(
+        path = export_run(
             args.run_dir,
             args.export_dir,
             model_name=args.model_name,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+
+import numpy as np
 
 
 def atomic_write_bytes(path: str, payload: bytes) -> None:
@@ -57,3 +60,20 @@ def truncate_jsonl(path: str, max_step: int) -> None:
             if rec.get("step", 0) <= max_step:
                 kept.append(line)
     atomic_write_text(path, "".join(k + "\n" for k in kept))
+
+
+def json_safe(value):
+    """NumPy scalars/arrays -> Python; NaN/Inf -> None (strict JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value

@@ -75,3 +75,28 @@ class Progress:
         if self.enabled and self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class SampleProgress(Progress):
+    """The shared progress bar, counting samples."""
+
+    def __init__(self, total: int, enabled: bool, label: str = "sampled"):
+        super().__init__(total, 0, stream=sys.stderr, enabled=enabled, min_interval=0.5,
+                         line_every=max(total // 10, 1))  # fmt: skip
+        self.label = label
+        self._next_line = self.line_every
+
+    def line(self, step, extras=None):
+        return (
+            super()
+            .line(step, extras)
+            .replace("step ", f"{self.label} ", 1)
+            .replace(" it/s", " img/s")
+        )
+
+    def update(self, step, extras=None, force=False):
+        # Batches do not land on multiples of line_every: print when a multiple is crossed.
+        if not self.tty and step >= self._next_line:
+            self._next_line = (step // self.line_every + 1) * self.line_every
+            force = True
+        super().update(step, extras, force=force)

@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from tf_amgan import config as config_lib
     from tf_amgan.study import report, runner, specs
+    from tf_amgan.training import config as config_lib
 
     if args.list:
         for name, study in sorted(specs.STUDIES.items()):

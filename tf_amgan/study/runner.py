@@ -1,7 +1,7 @@
 """Runs a study grid: train (or resume) each cell, evaluate it, keep one JSON record per cell.
 
 Layout, for `--study=S --scale=X`:
-  <runs_dir>/S/X/<cell>/            the ordinary run directories (tf_amgan.experiment)
+  <runs_dir>/S/X/<cell>/            the ordinary run directories (tf_amgan.training.experiment)
   <results_dir>/S/X/runs/<cell>.json  one record per finished, evaluated cell (written atomically)
   <results_dir>/S/X/samples/<cell>.png  the final sample grid of each seed-0 cell
   <results_dir>/S/X/results.json    every record of the grid (the report is made from this alone)
@@ -19,9 +19,9 @@ import os
 import time
 from typing import Any
 
-from tf_amgan import config as config_lib
-from tf_amgan.io_utils import atomic_write_bytes, atomic_write_json
+from tf_amgan.io_utils import atomic_write_bytes, atomic_write_json, json_safe
 from tf_amgan.study import report, specs
+from tf_amgan.training import config as config_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORD_FORMAT = "tf_amgan.study.record/1"
@@ -158,12 +158,12 @@ class _Networks:
         self.inception = None
         if study.kind != "image":
             return
-        from tf_amgan.metrics import classifiers
+        from tf_amgan import classifiers
 
         if not settings.classifier:
             raise config_lib.ConfigError(
                 f"study {study.name} evaluates images: pass --classifier=DIR (train one with "
-                "python -m tf_amgan.metrics.classifiers --dataset=NAME --output_dir=DIR)"
+                "python -m tf_amgan.classifiers --dataset=NAME --output_dir=DIR)"
             )
         self.classifier = classifiers.load_classifier(settings.classifier)
         if settings.inception_weights:
@@ -200,15 +200,15 @@ def evaluate_cell(cfg, settings: Settings, study: specs.Study, networks: _Networ
     if "msssim" in result.meta:
         meta["msssim_grouping"] = result.meta["msssim"]["grouping"]
         meta["msssim_per_class_mean"] = result.meta["msssim"]["per_class_mean"]
-    return {"metrics": evaluation._json_safe(result.metrics), "meta": evaluation._json_safe(meta)}
+    return {"metrics": json_safe(result.metrics), "meta": json_safe(meta)}
 
 
 def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, networks, log) -> dict:
     """Trains (or resumes) and evaluates one cell; returns its record (not yet written)."""
-    from tf_amgan import experiment
+    from tf_amgan import train
 
     t0 = time.perf_counter()
-    result = experiment.run(cfg, log=lambda m: None)
+    result = train.run(cfg, log=lambda m: None)
     train_seconds = time.perf_counter() - t0
     if result.status == "interrupted":
         raise StudyInterrupted(result.signum)

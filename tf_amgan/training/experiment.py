@@ -13,17 +13,15 @@ Run directory layout (`--output_dir`):
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-from tf_amgan import config as config_lib
 from tf_amgan.io_utils import append_jsonl, atomic_write_text, truncate_jsonl
+from tf_amgan.training import config as config_lib
 
 EXIT_OK, EXIT_NAN = 0, 3  # interrupted runs exit with 128 + signal number
 
@@ -51,7 +49,7 @@ def setup_runtime(config: config_lib.Config) -> None:
     """Process-wide TF settings; must run before TensorFlow touches devices."""
     import tensorflow as tf
 
-    from tf_amgan import distribute
+    from tf_amgan.training import distribute
 
     distribute.setup_logical_cpus(config.num_cpu_devices)
     if config.deterministic:
@@ -67,7 +65,8 @@ class Prepared:
 
 def prepare(config: config_lib.Config) -> Prepared:
     """Every check that can fail, before anything is written: options, devices, data."""
-    from tf_amgan import data, distribute
+    from tf_amgan import data
+    from tf_amgan.training import distribute
 
     config.validate()
     setup_runtime(config)
@@ -139,26 +138,28 @@ class _SignalFlag:
         return False
 
 
-def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
-    """Trains (or resumes) the run described by `config`."""
+def run(config: config_lib.Config, log=print, evaluator=None, on_finish=None) -> RunResult:
+    """Trains (or resumes) the run described by `config`.
+
+    Args:
+      config: the run's options.
+      log: callable(str) for one-line messages.
+      evaluator: callable(trainer, step), called on the chief every `config.eval_every` steps
+        (tf_amgan.evaluation.make_periodic_evaluator; None: no periodic evaluation).
+      on_finish: callable(trainer) -> export path or None, called on the chief when the run
+        completes (tf_amgan.export.exporter; None: nothing is exported).
+    """
     import tensorflow as tf
 
-    from tf_amgan import distribute
-    from tf_amgan import trainer as trainer_lib
     from tf_amgan.progress import Progress
+    from tf_amgan.training import distribute
+    from tf_amgan.training import trainer as trainer_lib
 
     prepared = prepare(config)
     strategy, info = prepared.strategy, prepared.info
     chief = distribute.is_chief(strategy)
     out = config.output_dir
 
-    if evaluator is None and config.eval_every:
-        from tf_amgan import evaluation
-
-        try:  # loads the classifier: a bad --classifier fails here, before anything is written
-            evaluator = evaluation.make_periodic_evaluator(config, log=log)
-        except (ValueError, FileNotFoundError) as e:
-            raise config_lib.ConfigError(f"--eval_every: {e}") from e
     trainer = trainer_lib.GANTrainer(config, strategy, info)
     if chief:
         os.makedirs(out, exist_ok=True)
@@ -261,16 +262,8 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> RunResult:
             save()
         if chief:
             write_samples(trainer, out, step, writer)
-        if config.export_dir and chief:
-            from tf_amgan import export
-
-            export_path = export.export_generator(
-                trainer,
-                config.export_dir,
-                config.model_name,
-                standing_stats_batches=config.standing_stats_batches,
-            )
-            log(f"exported generator to {export_path}")
+        if on_finish is not None and chief:
+            export_path = on_finish(trainer)
     if writer is not None:
         writer.flush()
     if not chief:
@@ -284,7 +277,8 @@ def write_samples(trainer, out: str, step: int, writer=None) -> str:
     """One PNG per call: samples/step_XXXXXXXX.png (class rows for class-aware models)."""
     import tensorflow as tf
 
-    from tf_amgan import data, samples
+    from tf_amgan import data
+    from tf_amgan.training import samples
 
     path = os.path.join(out, "samples", f"step_{step:08d}.png")
     info = trainer.info
@@ -339,7 +333,7 @@ def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
     """
     import tensorflow as tf
 
-    from tf_amgan.selfsup import ACTIVE_THRESHOLD
+    from tf_amgan.training.selfsup import ACTIVE_THRESHOLD
 
     if not trainer.latent:
         raise ValueError(f"category_rows needs a latent-code model, not {trainer.config.model}")
@@ -352,63 +346,3 @@ def category_rows(trainer, ncols: int = 10, by_prior: bool = False):
     z = tf.tile(trainer.fixed_noise(ncols), [len(rows), 1])
     categories = tf.constant(np.repeat(rows, ncols), tf.int32)
     return trainer.generate(z, categories).numpy(), [int(k) for k in rows]
-
-
-def restore_run(run_dir: str):
-    """Rebuilds a run's GANTrainer (one device) from config.json; returns (trainer, checkpoint path).
-
-    Raises:
-      FileNotFoundError: not a run directory, or no checkpoint yet.
-    """
-    import tensorflow as tf
-
-    from tf_amgan import data, distribute
-    from tf_amgan import trainer as trainer_lib
-
-    if not os.path.isfile(os.path.join(run_dir, "config.json")):
-        raise FileNotFoundError(f"{run_dir} has no config.json (not a tf-amgan run directory)")
-    cfg = config_lib.load(run_dir).replace(strategy="default", num_cpu_devices=0)
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-    if latest is None:
-        raise FileNotFoundError(f"{run_dir} has no checkpoint yet")
-    info = data.get_info(cfg.dataset, **cfg.data_options)
-    trainer = trainer_lib.GANTrainer(cfg, distribute.get_strategy("default"), info)
-    trainer.checkpoint.restore(latest).assert_existing_objects_matched()
-    return trainer, latest
-
-
-def export_run(
-    run_dir: str,
-    export_dir: str,
-    model_name: str | None = None,
-    version: int | None = None,
-    standing_stats_batches: int = 50,
-) -> str:
-    """Restores a run's last checkpoint and exports its generator (tf_amgan.export)."""
-    from tf_amgan import export
-
-    trainer, _ = restore_run(run_dir)
-    return export.export_generator(
-        trainer,
-        export_dir,
-        model_name or trainer.config.model_name,
-        version=version,
-        standing_stats_batches=standing_stats_batches,
-    )
-
-
-def main_cli(config: config_lib.Config) -> int:
-    """Runs and maps failures to one clear line and an exit code (used by run_experiment.py)."""
-    from tf_amgan import data
-
-    unavailable = getattr(data, "DatasetUnavailableError", ())
-    try:
-        result = run(config)
-    except (config_lib.ConfigError, unavailable) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if result.status == "completed":
-        print(
-            json.dumps({"status": result.status, "step": result.step, "export": result.export_path})
-        )
-    return result.exit_code

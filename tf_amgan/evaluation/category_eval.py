@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tf_amgan import data
 from tf_amgan.metrics import clustering_accuracy
-from tf_amgan.selfsup import ACTIVE_THRESHOLD
+from tf_amgan.training.selfsup import ACTIVE_THRESHOLD
 
 __all__ = ["category_report", "classifier_clustering_accuracy", "prior_matches"]
 

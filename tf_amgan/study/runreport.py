@@ -3,7 +3,7 @@
 A script names a list of flagfiles and says how to turn one trained run into a report dict and the
 reports into a Markdown table; `run_sweep` does the rest, per flagfile:
   1. Config.from_flagfile(flagfile, overrides from the command line);
-  2. train it with the ordinary engine (tf_amgan.experiment.run: an existing run directory is
+  2. train it with the ordinary engine (tf_amgan.training.experiment.run: an existing run directory is
      resumed, a finished one only re-evaluated);
   3. restore the last checkpoint (EMA weights swapped in when kept, as the export does);
   4. `report(run)` -> dict, written to <out>/<name>.json;
@@ -15,22 +15,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
-from tf_amgan.io_utils import atomic_write_json, atomic_write_text
+from tf_amgan.io_utils import atomic_write_json, atomic_write_text, json_safe
 
 __all__ = [
     "Run",
     "add_arguments",
     "cell",
     "flagfile_paths",
-    "json_safe",
     "markdown_table",
     "run_name",
     "run_sweep",
@@ -46,7 +42,7 @@ class Run:
       name: the flagfile's stem (names the run's outputs in --out).
       flagfile: absolute path of the flagfile.
       config: the Config it was trained with (flagfile + command-line overrides).
-      trainer: tf_amgan.trainer.GANTrainer holding the checkpoint's weights.
+      trainer: tf_amgan.training.trainer.GANTrainer holding the checkpoint's weights.
       source: tf_amgan.evaluation.TrainerSource of that trainer (for evaluation.evaluate).
       seconds: wall time of this invocation's experiment.run call (for a run that was already
         finished: only its final bookkeeping, not the training time).
@@ -109,14 +105,14 @@ def train_and_restore(flagfile: str, overrides: dict, log: Callable[[str], None]
     Raises:
       RuntimeError: training stopped before train_steps (interrupted or diverged).
     """
-    from tf_amgan import config as config_lib
-    from tf_amgan import evaluation, experiment
+    from tf_amgan import evaluation, train
+    from tf_amgan.training import config as config_lib
 
     name = run_name(flagfile)
     cfg = config_lib.Config.from_flagfile(flagfile, **overrides)
     log(f"== {name}: --model={cfg.model}, {cfg.train_steps} steps -> {cfg.output_dir}")
     t0 = time.perf_counter()
-    result = experiment.run(cfg, log=log)
+    result = train.run(cfg, log=log)
     seconds = time.perf_counter() - t0
     if result.status != "completed":
         raise RuntimeError(f"{name}: training {result.status} at step {result.step}")
@@ -163,23 +159,6 @@ def run_sweep(
 def write_reports(out_dir: str, rows: list[dict], table: Callable[[list[dict]], str]) -> None:
     atomic_write_text(os.path.join(out_dir, "table.md"), table(rows))
     atomic_write_json(os.path.join(out_dir, "results.json"), rows)
-
-
-def json_safe(value):
-    """NumPy scalars/arrays -> Python; NaN/Inf -> None (strict JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value
 
 
 def cell(value, spec: str = "") -> str:

@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from tf_amgan import flags as flag_defs
+from tf_amgan.training import flags as flag_defs
 
 
 class ConfigError(ValueError):
@@ -54,7 +54,7 @@ class Config:
     num_classes: int = 0
     unlabeled_marginal_weight: float | None = None
     class_mode_weight: float | None = None
-    # Latent-code models (CGPGAN, InfoGAN family; tf_amgan.losses.cgpgan, tf_amgan.selfsup).
+    # Latent-code models (CGPGAN, InfoGAN family; tf_amgan.losses.cgpgan, tf_amgan.training.selfsup).
     num_categories: int = 0
     lambda_cls: float | None = None
     lambda_creg: float | None = None

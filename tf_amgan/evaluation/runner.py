@@ -1,16 +1,11 @@
-"""Sample sources and the evaluation runner (seed-spec §2, E-1..E-9, Q-11, Q-16).
+"""The evaluation runner (seed-spec §2, E-1..E-9, Q-11, Q-16).
 
 Used by the `python -m tf_amgan.evaluate` command and, through `make_periodic_evaluator`, by the
-training loop. Metric maths lives in `tf_amgan.metrics` (pure functions / accumulators); networks
-come from `tf_amgan.metrics.classifiers`; this module only draws samples and streams them through.
+training loop (handed to it by tf_amgan.train). Metric maths lives in `tf_amgan.metrics` (pure
+functions / accumulators); networks come from `tf_amgan.classifiers`; samples from
+`tf_amgan.evaluation.sources`; real-data statistics from `tf_amgan.evaluation.reference`. This
+module only draws samples and streams them through.
 
-Sample sources (each yields `SampleBatch`es: images float32 in [-1, 1], conditioning labels or
-None, and the model's own class):
-  - `TrainerSource(trainer)`: a live GANTrainer (inference mode, current weights);
-  - `run_dir_source(run_dir)`: a run directory: GANTrainer rebuilt from config.json, last
-    checkpoint restored, EMA weights swapped in when the run kept them (as the export does);
-  - `SavedModelSource(path)`: an exported generator, through its `sample(num_samples, seed)`
-    signature; `open_source` also accepts a model directory and takes its highest version.
 Samples are streamed in batches: only per-class MS-SSIM subsets, the precision/recall feature
 subset and the 2-D points are kept, so 50k samples need little memory.
 
@@ -33,29 +28,28 @@ mixture's exact posterior p(k | x) (`classifiers.MixturePosterior`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
-import re
-import sys
 import time
 import warnings
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
+from tf_amgan import classifiers as classifiers_lib
 from tf_amgan import data
-from tf_amgan.metrics import classifiers as classifiers_lib
+from tf_amgan.evaluation.reference import real_features
+from tf_amgan.evaluation.sources import SampleBatch, SampleSource, TrainerSource
+from tf_amgan.io_utils import append_jsonl, json_safe
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
 from tf_amgan.metrics import scores as scores_lib
 from tf_amgan.metrics import synthetic as synthetic_lib
-from tf_amgan.progress import Progress
+from tf_amgan.progress import SampleProgress
 
 __all__ = [
     "ALL_METRICS",
@@ -63,17 +57,9 @@ __all__ = [
     "DEFAULT_SYNTHETIC_METRICS",
     "EvalOptions",
     "EvalResult",
-    "SampleBatch",
-    "SampleSource",
-    "SavedModelSource",
-    "TrainerSource",
     "evaluate",
     "make_periodic_evaluator",
-    "open_source",
     "parse_metrics",
-    "real_features",
-    "resolve_saved_model",
-    "run_dir_source",
 ]
 
 IMAGE_METRICS = ("is", "am", "am_v1", "mode", "acc", "msssim", "fid", "prd")
@@ -83,331 +69,6 @@ DEFAULT_IMAGE_METRICS = ("is", "am", "acc", "msssim", "fid")
 DEFAULT_SYNTHETIC_METRICS = ("nll", "modes", "hq")
 _CLASSIFIER_METRICS = ("am", "am_v1", "mode", "acc")
 GROUPINGS = ("auto", "conditioning", "model", "classifier")
-
-
-# ----------------------------------------------------------------------------------------------
-# Sample sources.
-
-
-@dataclasses.dataclass(frozen=True)
-class SampleBatch:
-    """One batch of generated samples.
-
-    Attributes:
-      images: float32 `[B, H, W, C]` in [-1, 1] (or `[B, 2]` points for the 2-D mixtures).
-      labels: int32 `[B]` conditioning labels (predefined labeling), else None.
-      classes: int32 `[B]` the model's own class (the given label for predefined models, D's /
-        the aux classifier's argmax for dynamic ones, the category c_f drawn from P(C) for
-        latent-code models; -1 for models without classes).
-      classes_are_labels: False when `classes` are learned categories (CGPGAN / InfoGAN codes),
-        which need not match the data set's labels (`acc` then refuses them).
-    """
-
-    images: np.ndarray
-    labels: np.ndarray | None
-    classes: np.ndarray
-    classes_are_labels: bool = True
-
-
-class SampleSource:
-    """Something that generates samples; see the module docstring for the implementations.
-
-    Attributes:
-      conditional: predefined labeling (samples carry conditioning labels).
-      sample_shape: shape of one sample, e.g. (32, 32, 1) or (2,).
-      dataset: training data set name if known, else None.
-      data_options: its options (pad_to_32, std, ...).
-      step: training step of the weights if known.
-    """
-
-    conditional: bool = False
-    sample_shape: tuple[int, ...] = ()
-    dataset: str | None = None
-    data_options: dict = {}
-    step: int | None = None
-
-    def describe(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def batches(self, num_samples: int, batch_size: int, seed: int) -> Iterator[SampleBatch]:
-        """Yields batches totalling `num_samples`, deterministic in `seed`."""
-        raise NotImplementedError
-
-
-def _batch_sizes(num_samples: int, batch_size: int):
-    if num_samples <= 0 or batch_size <= 0:
-        raise ValueError(
-            f"num_samples and batch_size must be positive, got {num_samples}, {batch_size}"
-        )
-    for i, start in enumerate(range(0, num_samples, batch_size)):
-        yield i, min(batch_size, num_samples - start)
-
-
-_SAMPLERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _trainer_sampler(trainer):
-    """A tf.function (z, y) -> (images, classes), cached per trainer (periodic evaluation)."""
-    fn = _SAMPLERS.get(trainer)
-    if fn is None:
-        # Static batch shapes (at most two: full and last batch); latent-code trainers need them.
-        # Latent-code models get their categories as y (drawn from P(C) by the caller).
-        given = trainer.conditional or getattr(trainer, "latent", False)
-
-        @tf.function
-        def fn(z, y):
-            images = trainer.generate(z, y if given else None)
-            classes = y if given else tf.cast(trainer.classify(images), tf.int32)
-            return images, classes
-
-        _SAMPLERS[trainer] = fn
-    return fn
-
-
-class TrainerSource(SampleSource):
-    """Samples of a live GANTrainer (inference mode, current weights).
-
-    Noise is N(0, I) and predefined labels uniform over K, both stateless in (seed, batch index).
-    Latent-code models (CGPGAN, InfoGAN family) get categories from their current P(C), stratified
-    per batch (`data.sample_labels`), also stateless in (seed, batch index); a batch's `classes`
-    are these categories.
-
-    Args:
-      trainer: tf_amgan.trainer.GANTrainer.
-      description: extra fields for `describe()` (e.g. the run directory and checkpoint).
-    """
-
-    def __init__(self, trainer, description: dict | None = None):
-        self.trainer = trainer
-        self.conditional = bool(trainer.conditional)
-        self.sample_shape = tuple(int(s) for s in trainer.image_shape)
-        self.dataset = trainer.config.dataset
-        self.data_options = dict(trainer.config.data_options)
-        self.step = int(trainer.step.numpy())
-        self._description = {"type": "trainer", **(description or {})}
-
-    def describe(self) -> dict[str, Any]:
-        return {**self._description, "model": self.trainer.config.model,
-                "labeling": self.trainer.config.labeling, "step": self.step}  # fmt: skip
-
-    def batches(self, num_samples, batch_size, seed):
-        trainer = self.trainer
-        fn = _trainer_sampler(trainer)
-        z_dim, k = trainer.config.z_dim, max(int(trainer.num_classes), 1)
-        latent = getattr(trainer, "latent", False)
-        prior = trainer.prior.probs() if latent else None  # fixed for the whole evaluation
-        for i, n in _batch_sizes(num_samples, batch_size):
-            z = tf.random.stateless_normal([n, z_dim], tf.constant([seed, 2 * i], tf.int64))
-            y_seed = tf.constant([seed, 2 * i + 1], tf.int64)
-            if latent:
-                y = data.sample_labels(
-                    y_seed, n, trainer.num_categories, prior=prior, stratified=True
-                )
-            else:
-                y = tf.random.stateless_uniform([n], y_seed, 0, k, dtype=tf.int32)
-            images, classes = fn(z, y)
-            yield SampleBatch(
-                images=images.numpy(),
-                labels=y.numpy() if self.conditional else None,
-                classes=classes.numpy().astype(np.int32),
-                classes_are_labels=not getattr(trainer, "latent", False),
-            )
-
-
-def run_dir_source(run_dir: str) -> TrainerSource:
-    """Rebuilds a run's GANTrainer from config.json and restores its last checkpoint.
-
-    Raises:
-      FileNotFoundError: not a run directory, or no checkpoint yet.
-    """
-    from tf_amgan import experiment
-
-    trainer, latest = experiment.restore_run(run_dir)
-    inner = getattr(trainer.g_optimizer, "inner_optimizer", trainer.g_optimizer)
-    ema = bool(getattr(inner, "use_ema", False))
-    if ema:  # the exported generator uses the EMA weights too
-        inner.finalize_variable_values(trainer.generator.trainable_variables)
-    return TrainerSource(
-        trainer,
-        {"type": "run_dir", "path": os.path.abspath(run_dir), "checkpoint": latest, "ema": ema},
-    )
-
-
-def resolve_saved_model(path: str) -> str | None:
-    """The SavedModel directory for `path` (itself, or its highest integer version), else None."""
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        return path
-    if not os.path.isdir(path):
-        return None
-    versions = [
-        int(n)
-        for n in os.listdir(path)
-        if re.fullmatch(r"\d+", n) and os.path.isfile(os.path.join(path, n, "saved_model.pb"))
-    ]
-    return os.path.join(path, str(max(versions))) if versions else None
-
-
-class SavedModelSource(SampleSource):
-    """Samples of an exported generator (tf_amgan.export), via its `sample` signature.
-
-    Batch i is `sample(num_samples=B_i, seed=s_i)` with s_i derived from (seed, i), so samples are
-    deterministic in (seed, batch_size). `classes` is the exported `classes` output, or the
-    `categories` output of latent-code exports (drawn from the run's final P(C)).
-
-    Args:
-      path: SavedModel directory (holding saved_model.pb).
-      dataset, data_options: the training data set, if known (the SavedModel does not record it).
-    """
-
-    def __init__(self, path: str, dataset: str | None = None, data_options: dict | None = None):
-        self.path = os.path.abspath(path)
-        loaded = tf.saved_model.load(self.path)
-        signatures = loaded.signatures
-        if "sample" not in signatures or "serving_default" not in signatures:
-            raise ValueError(f"{path} is not a tf-amgan generator export (no 'sample' signature)")
-        self._loaded = loaded
-        self._sample = signatures["sample"]
-        serve = signatures["serving_default"]
-        self.conditional = "labels" in serve.structured_input_signature[1]
-        self.latent = "categories" in serve.structured_input_signature[1]
-        self.sample_shape = tuple(int(s) for s in serve.structured_outputs["images"].shape[1:])
-        self.dataset = dataset
-        self.data_options = dict(data_options or {})
-
-    def describe(self) -> dict[str, Any]:
-        return {"type": "saved_model", "path": self.path, "version": os.path.basename(self.path),
-                "conditional": self.conditional, "latent": self.latent}  # fmt: skip
-
-    def batches(self, num_samples, batch_size, seed):
-        for i, n in _batch_sizes(num_samples, batch_size):
-            s = (int(seed) * 1_000_003 + i) % (2**31 - 1)
-            out = self._sample(num_samples=tf.constant(n, tf.int32), seed=tf.constant(s, tf.int32))
-            classes = out["categories" if self.latent else "classes"].numpy().astype(np.int32)
-            yield SampleBatch(
-                images=out["images"].numpy(),
-                labels=classes if self.conditional else None,
-                classes=classes,
-                classes_are_labels=not self.latent,
-            )
-
-
-def open_source(path: str, dataset: str | None = None, data_options: dict | None = None):
-    """A run directory (config.json), a SavedModel, or a model directory of versions.
-
-    Returns:
-      (source, kind) with kind "run_dir" or "saved_model".
-
-    Raises:
-      FileNotFoundError: `path` is none of these.
-    """
-    if os.path.isfile(os.path.join(path, "config.json")):
-        return run_dir_source(path), "run_dir"
-    saved = resolve_saved_model(path)
-    if saved is None:
-        raise FileNotFoundError(
-            f"{path} is not a run directory (config.json), a SavedModel (saved_model.pb) or a "
-            "model directory with integer versions"
-        )
-    return SavedModelSource(saved, dataset, data_options), "saved_model"
-
-
-# ----------------------------------------------------------------------------------------------
-# Real-data features (FID / precision-recall), cached next to the network.
-
-
-def _options_key(options: dict) -> str:
-    return ",".join(f"{k}={options[k]}" for k in sorted(options)) or "default"
-
-
-def _writable_cache_dir(network) -> str:
-    path = network.cache_dir
-    try:
-        os.makedirs(path, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
-    except OSError:
-        pass
-    digest = hashlib.sha1(str(network.info.get("path")).encode()).hexdigest()[:12]
-    fallback = os.path.join(os.path.expanduser("~"), ".cache", "tf_amgan", "real_stats", digest)
-    os.makedirs(fallback, exist_ok=True)
-    return fallback
-
-
-def real_features(
-    network,
-    dataset: str,
-    *,
-    split: str = "train",
-    data_options: dict | None = None,
-    max_samples: int | None = None,
-    prd_samples: int = 0,
-    batch_size: int = 500,
-    data_dir: str | None = None,
-    download: bool | None = None,
-    progress: bool = False,
-):
-    """Feature statistics (and a feature subset) of a real split, computed once and cached.
-
-    Args:
-      network: a classifiers.Classifier (its `features` are used).
-      dataset, split, data_options: the real data (images in [-1, 1] as the GAN sees them).
-      max_samples: use a seeded random subset of this size (None: the whole split).
-      prd_samples: also return the features of this many real images (seeded random subset) for
-        precision / recall; 0 = none.
-      batch_size, data_dir, download, progress: as usual.
-
-    Returns:
-      (FeatureStatistics, prd_features `[M, F]` or None, meta dict with the cache paths).
-    """
-    options = dict(data_options or {})
-    cache = _writable_cache_dir(network)
-    key = re.sub(r"[^A-Za-z0-9_.,=-]", "_",
-                 f"{dataset}-{split}-{_options_key(options)}-n{max_samples or 'all'}")  # fmt: skip
-    stats_path = os.path.join(cache, key + ".npz")
-    prd_path = os.path.join(cache, f"{key}-prd{prd_samples}.npy") if prd_samples else None
-    meta = {"split": split, "stats_file": stats_path, "prd_file": prd_path}
-    have = os.path.isfile(stats_path) and (prd_path is None or os.path.isfile(prd_path))
-    if have:
-        stats = fid_lib.FeatureStatistics.load(stats_path)
-        prd = np.load(prd_path) if prd_path else None
-        return stats, prd, {**meta, "num_samples": stats.num_samples, "cached": True}
-
-    images, _ = data.load_arrays(dataset, split, data_dir=data_dir, download=download,
-                                 normalize=False, **options)  # fmt: skip
-    rng = np.random.default_rng(0)
-    n = images.shape[0]
-    rows = np.arange(n)
-    if max_samples and max_samples < n:
-        rows = np.sort(rng.permutation(n)[:max_samples])
-    prd_rows = set()
-    if prd_samples:
-        prd_rows = set(rows[rng.permutation(len(rows))[: min(prd_samples, len(rows))]].tolist())
-    stats = fid_lib.FeatureStatistics(network.feature_dim)
-    prd_parts = []
-    bar = _SampleProgress(len(rows), enabled=progress, label="real features")
-    for s in range(0, len(rows), batch_size):
-        idx = rows[s : s + batch_size]
-        batch = images[idx]
-        batch = data.to_float(batch) if batch.dtype == np.uint8 else batch
-        _, features = network.batch_outputs(batch)
-        stats.update(features)
-        if prd_rows:
-            keep = np.array([i in prd_rows for i in idx])
-            prd_parts.append(features[keep])
-        bar.update(s + len(idx))
-    bar.close()
-    stats.save(stats_path)
-    prd = None
-    if prd_path:
-        prd = np.concatenate(prd_parts).astype(np.float32)
-        tmp = f"{prd_path}.tmp.npy"
-        np.save(tmp, prd)
-        os.replace(tmp, prd_path)
-    return stats, prd, {**meta, "num_samples": stats.num_samples, "cached": False}
-
-
-# ----------------------------------------------------------------------------------------------
-# The runner.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -459,21 +120,7 @@ class EvalResult:
     def record(self, step: int | None = None) -> dict[str, Any]:
         """JSON-ready {"step", metrics..., "meta"}; non-finite numbers become null."""
         step = self.meta.get("step") if step is None else step
-        return _json_safe({"step": step, **self.metrics, "meta": self.meta})
-
-
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value
+        return json_safe({"step": step, **self.metrics, "meta": self.meta})
 
 
 def parse_metrics(metrics, is_image: bool) -> tuple[str, ...]:
@@ -490,31 +137,6 @@ def parse_metrics(metrics, is_image: bool) -> tuple[str, ...]:
         raise ValueError(f"unknown or unsupported metric(s) {bad or '(none)'} for {kind} samples; "
                          f"choose from {', '.join(allowed)}")  # fmt: skip
     return names
-
-
-class _SampleProgress(Progress):
-    """The shared progress bar, counting samples."""
-
-    def __init__(self, total: int, enabled: bool, label: str = "sampled"):
-        super().__init__(total, 0, stream=sys.stderr, enabled=enabled, min_interval=0.5,
-                         line_every=max(total // 10, 1))  # fmt: skip
-        self.label = label
-        self._next_line = self.line_every
-
-    def line(self, step, extras=None):
-        return (
-            super()
-            .line(step, extras)
-            .replace("step ", f"{self.label} ", 1)
-            .replace(" it/s", " img/s")
-        )
-
-    def update(self, step, extras=None, force=False):
-        # Batches do not land on multiples of line_every: print when a multiple is crossed.
-        if not self.tty and step >= self._next_line:
-            self._next_line = (step // self.line_every + 1) * self.line_every
-            force = True
-        super().update(step, extras, force=force)
 
 
 class _Timer:
@@ -665,7 +287,7 @@ def evaluate(
     points: list[np.ndarray] = []
     acc_reference = None
 
-    bar = _SampleProgress(n_total, enabled=progress)
+    bar = SampleProgress(n_total, enabled=progress)
     done = 0
     it = source.batches(n_total, options.batch_size, options.seed)
     while True:
@@ -846,15 +468,13 @@ def make_periodic_evaluator(
     the metric names checked here, so a bad configuration fails before training starts.
 
     Args:
-      config: tf_amgan.config.Config.
+      config: tf_amgan.training.config.Config.
       writer: a tf.summary writer to use (default: one on `<output_dir>/tensorboard`).
       log: optional callable(str) for a one-line summary per evaluation.
 
     Raises:
       ValueError / FileNotFoundError: unknown metrics, missing or mismatched classifier.
     """
-    from tf_amgan.io_utils import append_jsonl
-
     info = data.get_info(config.dataset, **config.data_options)
     metrics = parse_metrics(tuple(config.eval_metrics), info.is_image)
     classifier = None
@@ -867,7 +487,7 @@ def make_periodic_evaluator(
             )
     elif info.is_image and any(m in metrics for m in _CLASSIFIER_METRICS + ("is", "fid", "prd")):
         raise ValueError(f"--eval_metrics={','.join(metrics)} on {config.dataset} need --classifier "
-                         "(train one with python -m tf_amgan.metrics.classifiers)")  # fmt: skip
+                         "(train one with python -m tf_amgan.classifiers)")  # fmt: skip
     options = EvalOptions(metrics=metrics, num_samples=config.eval_samples,
                           batch_size=min(500, max(config.batch_size, 100)), seed=config.seed,
                           prd_samples=min(5000, config.eval_samples), data_dir=config.data_dir,
@@ -876,11 +496,11 @@ def make_periodic_evaluator(
     state = {"writer": writer}
 
     def evaluator(trainer, step: int) -> dict:
-        from tf_amgan import distribute
+        from tf_amgan.training import distribute
 
         result = evaluate(TrainerSource(trainer), options, classifier=classifier,
                           dataset=config.dataset, data_options=config.data_options)  # fmt: skip
-        record = _json_safe({"step": int(step), **result.metrics,
+        record = json_safe({"step": int(step), **result.metrics,
                              "num_samples": options.num_samples,
                              "seconds": result.meta["seconds"]})  # fmt: skip
         if distribute.is_chief(trainer.strategy):

@@ -20,9 +20,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_amgan import data, losses, networks, selfsup
-from tf_amgan.config import Config
+from tf_amgan import data, losses, networks
 from tf_amgan.losses import cgpgan, projection, registry
+from tf_amgan.training import selfsup
+from tf_amgan.training.config import Config
 
 # Offsets that keep the stateless seeds of the different random draws of one batch apart.
 _Z_D, _Y_D, _Z_G, _Y_G, _Z_FIXED, _C_D, _C_G = range(7)

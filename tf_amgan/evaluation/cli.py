@@ -1,0 +1,237 @@
+"""The evaluation command: metrics of a trained generator as one JSON line.
+
+    python -m tf_amgan.evaluate --generator=RUN_DIR_OR_SAVED_MODEL \\
+        [--metrics=is,am,acc,msssim,fid,prd | nll,modes,hq] [--num_samples=50000] \\
+        [--classifier=DIR] [--inception_weights=FILE] [--batch_size=500] [--seed=0]
+    tf-amgan-evaluate ...            (console script, same flags)
+
+`--generator` is a run directory (config.json + checkpoints/: the last checkpoint is evaluated), an
+exported SavedModel, or a model directory of integer versions (the highest is taken). The result
+(every metric plus metadata: networks used, sample count, MS-SSIM grouping, timings) is printed as
+one JSON line on stdout and written atomically next to the generator:
+`<run>/eval/step_<N:08d>.json` for a run directory, `<model_dir>/<version>.eval.json` for a
+SavedModel (override with --output). A progress bar goes to stderr. Bad arguments, a missing
+classifier, weights or data: one `error: ...` line on stderr and exit code 2.
+
+Which networks (see tf_amgan.evaluation): am / am_v1 / mode / acc use the dataset classifier
+(`python -m tf_amgan.classifiers`); is / fid / prd use --inception_weights when given,
+else the dataset classifier. 2-D sets default to nll, modes, hq and need no classifier.
+SavedModels do not record their data set: it comes from --dataset or the classifier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+__all__ = ["import_tensorflow_quietly", "main", "run"]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m tf_amgan.evaluate", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--generator",
+        required=True,
+        help="run directory, SavedModel, or model directory of versions",
+    )
+    p.add_argument(
+        "--metrics",
+        default="auto",
+        help="comma-separated: is, am, am_v1, mode, acc, msssim, fid, prd (images); "
+        "nll, modes, hq (2-D). auto = is,am,acc,msssim,fid / nll,modes,hq",
+    )
+    p.add_argument("--num_samples", type=int, default=50000)
+    p.add_argument(
+        "--classifier",
+        default=None,
+        help="dataset classifier directory (tf_amgan.classifiers)",
+    )
+    p.add_argument(
+        "--inception_weights",
+        default=None,
+        help="classify_image_graph_def.pb / inception-2015-12-05.tgz / Keras InceptionV3 "
+        ".h5, or a directory holding one (used for is, fid, prd)",
+    )
+    p.add_argument(
+        "--softmax_bias",
+        action="store_true",
+        help="Inception graph: add the softmax bias (improved-gan omits it)",
+    )
+    p.add_argument("--batch_size", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help="training data set (needed for SavedModels without --classifier)",
+    )
+    p.add_argument("--mixture_std", type=float, default=None, help="2-D sets: component std")
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--download", choices=("auto", "true", "false"), default="auto")
+    p.add_argument(
+        "--real_split",
+        default="train",
+        choices=("train", "test"),
+        help="real split for fid / prd statistics",
+    )
+    p.add_argument(
+        "--real_samples",
+        type=int,
+        default=None,
+        help="cap on real images for the fid statistics (default: whole split)",
+    )
+    p.add_argument(
+        "--prd_samples",
+        type=int,
+        default=10000,
+        help="samples (generated and real) for precision / recall",
+    )
+    p.add_argument("--splits", type=int, default=10, help="IS / AM Score splits")
+    p.add_argument("--msssim_pairs", type=int, default=100, help="random pairs per class")
+    p.add_argument(
+        "--msssim_grouping",
+        default="auto",
+        choices=("auto", "conditioning", "model", "classifier"),
+        help="auto: conditioning label (predefined), model's class (dynamic), else classifier",
+    )
+    p.add_argument("--output", default=None, help="result file (default: next to the generator)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress bar on stderr")  # fmt: skip
+    return p
+
+
+def _one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
+def _check_paths(args) -> None:
+    """Checks that need no TensorFlow, so bad paths fail fast."""
+    if not os.path.exists(args.generator):
+        raise FileNotFoundError(f"--generator={args.generator} does not exist")
+    if args.classifier is not None:
+        from tf_amgan.classifiers import CLASSIFIER_FILE, MODEL_FILE
+
+        path = args.classifier
+        if path.endswith(".keras") and os.path.isfile(path):
+            path = os.path.dirname(path)
+        if not all(os.path.isfile(os.path.join(path, f)) for f in (CLASSIFIER_FILE, MODEL_FILE)):
+            raise FileNotFoundError(
+                f"--classifier={args.classifier}: no dataset classifier there (expected "
+                f"{CLASSIFIER_FILE} and {MODEL_FILE}); train one with python -m "
+                "tf_amgan.classifiers --dataset=NAME --output_dir=DIR"
+            )
+    if args.inception_weights is not None:
+        from tf_amgan.classifiers import find_inception_weights
+
+        find_inception_weights(args.inception_weights)
+    for name in ("num_samples", "batch_size", "splits", "msssim_pairs", "prd_samples"):
+        if getattr(args, name) <= 0:
+            raise ValueError(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.dataset is not None:
+        from tf_amgan import data
+
+        if args.dataset not in data.DATASETS:
+            raise ValueError(f"unknown --dataset={args.dataset!r}; choose from {data.DATASETS}")
+
+
+def _output_path(args, kind: str, source) -> str:
+    if args.output:
+        return args.output
+    if kind == "run_dir":
+        return os.path.join(args.generator, "eval", f"step_{source.step:08d}.json")
+    path = source.path.rstrip(os.sep)
+    return os.path.join(os.path.dirname(path), f"{os.path.basename(path)}.eval.json")
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow with stderr muted: its C++ start-up lines (absl pre-init notice, oneDNN)
+    would otherwise precede every message of a command. Python errors still propagate."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
+
+
+def main(argv=None) -> int:
+    """Parses `argv`, evaluates, prints one JSON line. Returns the exit code (0, or 2 on errors)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        args = _parser().parse_args(argv)
+        import_tensorflow_quietly()  # before tf_amgan.metrics, which imports it
+        _check_paths(args)
+    except (_UsageError, ValueError, FileNotFoundError) as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from tf_amgan import classifiers, data, evaluation
+    from tf_amgan.io_utils import atomic_write_json
+
+    unavailable = data.DatasetUnavailableError
+    try:
+        classifier = classifiers.load_classifier(args.classifier) if args.classifier else None
+        inception = (
+            classifiers.load_inception(args.inception_weights, softmax_bias=args.softmax_bias)
+            if args.inception_weights
+            else None
+        )
+        data_options = None
+        if args.mixture_std is not None:
+            data_options = {"std": args.mixture_std}
+        source, kind = evaluation.open_source(args.generator, args.dataset, data_options)
+        options = evaluation.EvalOptions(
+            metrics=None if args.metrics == "auto" else tuple(args.metrics.split(",")),
+            num_samples=args.num_samples,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            splits=args.splits,
+            msssim_pairs=args.msssim_pairs,
+            msssim_grouping=args.msssim_grouping,
+            prd_samples=args.prd_samples,
+            real_split=args.real_split,
+            real_samples=args.real_samples,
+            data_dir=args.data_dir,
+            download={"auto": None, "true": True, "false": False}[args.download],
+        )
+        result = evaluation.evaluate(
+            source, options, classifier=classifier, inception=inception, dataset=args.dataset,
+            data_options=data_options, progress=args.progress,
+        )  # fmt: skip
+        record = result.record()
+        out = _output_path(args, kind, source)
+        record["meta"]["output"] = os.path.abspath(out)
+        atomic_write_json(out, record)
+    except (ValueError, FileNotFoundError, unavailable) as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(record, sort_keys=True))
+    return EXIT_OK
+
+
+def run() -> int:
+    """Console-script entry point (`tf-amgan-evaluate`)."""
+    return main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
