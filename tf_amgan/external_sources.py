@@ -43,6 +43,8 @@ __all__ = [
     "RealDataSource",
     "detect_value_range",
     "open_array",
+    "open_generator",
+    "real_class_statistics",
     "real_data_row",
     "to_unit_range",
 ]
@@ -859,3 +861,131 @@ def real_data_row(
     if "msssim" in result.meta:
         meta["msssim_grouping"] = result.meta["msssim"]["grouping"]
     return {"metrics": _json_safe(result.metrics), "meta": _json_safe(meta)}
+
+
+def real_class_statistics(
+    network,
+    dataset: str,
+    *,
+    split: str = "train",
+    data_options: dict | None = None,
+    max_samples: int | None = None,
+    batch_size: int = 500,
+    data_dir: str | None = None,
+    download: bool | None = None,
+):
+    """Per-class feature statistics of a real split (for intra-class FID), cached next to the
+    network like `real_features` (one .npz, K·D² float64: 1.3 MiB for the 128-d classifier).
+
+    Returns:
+      (fid.ClassFeatureStatistics, meta dict with the cache path).
+    """
+    from tf_amgan import data
+    from tf_amgan.evaluation import _options_key, _writable_cache_dir
+    from tf_amgan.metrics import fid as fid_lib
+
+    options = dict(data_options or {})
+    key = re.sub(r"[^A-Za-z0-9_.,=-]", "_",
+                 f"{dataset}-{split}-{_options_key(options)}-n{max_samples or 'all'}")  # fmt: skip
+    path = os.path.join(_writable_cache_dir(network), key + "-classes.npz")
+    meta = {"split": split, "class_stats_file": path}
+    if os.path.isfile(path):
+        stats = fid_lib.ClassFeatureStatistics.load(path)
+        return stats, {**meta, "num_samples": int(stats.counts.sum()), "cached": True}
+    images, labels = data.load_arrays(dataset, split, data_dir=data_dir, download=download,
+                                      normalize=False, **options)  # fmt: skip
+    rows = np.arange(images.shape[0])
+    if max_samples and max_samples < rows.size:  # the same subset as real_features
+        rows = np.sort(np.random.default_rng(0).permutation(rows.size)[:max_samples])
+    num_classes = data.get_info(dataset, **options).num_classes
+    stats = fid_lib.ClassFeatureStatistics(num_classes, network.feature_dim)
+    for s in range(0, rows.size, batch_size):
+        idx = rows[s : s + batch_size]
+        _, features = network.batch_outputs(data.to_float(images[idx]))
+        stats.update(features, labels[idx])
+    stats.save(path)
+    return stats, {**meta, "num_samples": int(stats.counts.sum()), "cached": False}
+
+
+def open_generator(
+    generator: str,
+    *,
+    dataset: str | None = None,
+    data_options: dict | None = None,
+    num_classes: int | None = None,
+    value_range: str | None = "auto",
+    channels: int | None = None,
+    pad: int = 0,
+    shuffle: bool = True,
+    images_key: str | None = None,
+    labels_key: str | None = None,
+    labels_path: str | None = None,
+    on_bad_file: str = "fail",
+    signature: str | None = None,
+    input_name: str | None = None,
+    label_input: str | None = None,
+    output_name: str | None = None,
+    noise: str = "normal",
+    layout: str = "auto",
+    real_split: str = "test",
+    data_dir: str | None = None,
+    download: bool | None = None,
+):
+    """The sample source `--generator` names, with its kind.
+
+    "real" (the data set's `real_split`), an .npz / .npy file, a SavedModel called through
+    `signature` when one is given, a run directory or tf-amgan SavedModel (model directory of
+    versions), else a folder of PNG / JPEG files.
+
+    Returns:
+      (source, kind), kind in "real", "npz", "npy", "foreign_saved_model", "run_dir",
+      "saved_model", "folder".
+    """
+    from tf_amgan import evaluation
+
+    shared = dict(value_range=value_range, channels=channels, pad=pad)
+    if generator == "real":
+        if dataset is None:
+            raise ValueError("--generator=real needs the data set: pass --dataset or --classifier")
+        if (value_range not in (None, "auto")) or channels or pad:
+            raise ValueError("--generator=real takes the data set as it is: drop --sample_range, "
+                             "--sample_channels and --sample_pad")  # fmt: skip
+        src = RealDataSource(dataset, split=real_split, data_options=data_options,
+                             data_dir=data_dir, download=download, shuffle=shuffle)  # fmt: skip
+        return src, "real"
+    if not os.path.exists(generator):
+        raise FileNotFoundError(f"--generator={generator} does not exist")
+    if os.path.isfile(generator):
+        if not generator.endswith((".npz", ".npy")):
+            raise ValueError(f"--generator={generator}: files must be .npz or .npy arrays")
+        src = open_array(generator, images_key=images_key, labels_key=labels_key,
+                         labels_path=labels_path, shuffle=shuffle, dataset=dataset,
+                         data_options=data_options, **shared)  # fmt: skip
+        return src, src.describe()["type"]
+    if signature is not None:
+        src = ForeignSavedModelSource(
+            generator, signature=signature, input_name=input_name, label_input=label_input,
+            output_name=output_name, num_classes=num_classes, noise=noise, layout=layout,
+            dataset=dataset, data_options=data_options, **shared,
+        )  # fmt: skip
+        return src, "foreign_saved_model"
+    if os.path.isfile(os.path.join(generator, "config.json")):
+        return evaluation.open_source(generator, dataset, data_options)
+    saved = evaluation.resolve_saved_model(generator)
+    if saved is not None:
+        try:
+            return evaluation.SavedModelSource(saved, dataset, data_options), "saved_model"
+        except ValueError as e:
+            raise ValueError(f"{e}; for another tool's SavedModel pass --saved_model_signature "
+                             "(and --saved_model_input / --saved_model_output)") from e  # fmt: skip
+    try:
+        src = FolderSource(generator, on_error=on_bad_file, shuffle=shuffle, dataset=dataset,
+                           data_options=data_options, **shared)  # fmt: skip
+    except ValueError as e:
+        if "no PNG / JPEG files" not in str(e):
+            raise
+        raise FileNotFoundError(
+            f"{generator} is not a run directory (config.json), a SavedModel (saved_model.pb), a "
+            "model directory with integer versions, or a folder of PNG / JPEG files"
+        ) from e
+    return src, "folder"
