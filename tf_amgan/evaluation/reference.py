@@ -13,6 +13,10 @@ from tf_amgan import data
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.progress import SampleProgress
 
+__all__ = [
+    "real_features",
+]
+
 
 def _options_key(options: dict) -> str:
     return ",".join(f"{k}={options[k]}" for k in sorted(options)) or "default"

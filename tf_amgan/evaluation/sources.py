@@ -23,6 +23,16 @@ import tensorflow as tf
 
 from tf_amgan import data, runs
 
+__all__ = [
+    "SampleBatch",
+    "SampleSource",
+    "SavedModelSource",
+    "TrainerSource",
+    "open_source",
+    "resolve_saved_model",
+    "run_dir_source",
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class SampleBatch:
