@@ -1,4 +1,7 @@
-"""Wiring of one training run: validate -> strategy -> data -> trainer -> loop (log, checkpoint, samples) -> export.
+"""One training run: validate -> strategy -> data -> trainer -> loop (log, checkpoint, samples) -> on_finish.
+
+The periodic evaluator and the export on finish are handed in by the caller (tf_amgan.train), so
+training imports no layer above it.
 
 Run directory layout (`--output_dir`):
   config.json          every option of the run
