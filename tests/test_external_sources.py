@@ -1,6 +1,7 @@
 """Samples from anywhere (npz / npy arrays, image folders, foreign SavedModels), the real-data
 row and intra-class FID: conversions, errors, and round trips that must give the same metrics."""
 
+import json
 import os
 
 import numpy as np
@@ -9,9 +10,9 @@ import tensorflow as tf
 from helpers import image_config
 from PIL import Image
 
-from tf_amgan import data, evaluation, experiment
-from tf_amgan import external_sources as X
-from tf_amgan.metrics import classifiers as C
+from tf_amgan import classifiers as C
+from tf_amgan import data, evaluate, evaluation, train
+from tf_amgan.evaluation import external as X
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import scores
 
@@ -34,7 +35,7 @@ def classifier(classifier_dir):
 def predefined_export(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pre")
     cfg = image_config(tmp, model="acgan_plus", labeling="predefined", export_dir=str(tmp / "exp"))
-    return experiment.run(cfg, log=lambda *a: None).export_path
+    return train.run(cfg, log=lambda *a: None).export_path
 
 
 def _collect(source, n, batch_size, seed=0):
@@ -398,3 +399,96 @@ def test_real_data_row_with_the_trained_classifier():
     assert m["acc_overall"] == pytest.approx(clf.info["test_accuracy"], abs=1e-9)
     assert 0 <= m["am"] < 0.3 and m["am_kl"] < 1e-3  # C̄(test) ≈ C̄^train; AM ≈ mean entropy
     assert m["is"] > 8.0 and m["fid"] < 1.0
+
+
+# ----------------------------------------------------------------------------------------------
+# The command: every source type, intra-FID, P004's IS protocol.
+
+
+def _main(argv, capsys):
+    code = evaluate.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out.strip().splitlines(), captured.err.strip().splitlines()
+
+
+def test_command_on_npz_folder_real_and_foreign(predefined_export, classifier_dir, tmp_path,
+                                                capsys):  # fmt: skip
+    native = evaluation.SavedModelSource(predefined_export)
+    images, labels = _collect(native, 300, 100)
+    np.savez(tmp_path / "s.npz", images=images * 0.5 + 0.5, labels=labels)  # [0, 1] floats
+    common = [f"--classifier={classifier_dir}", "--batch_size=100", "--real_samples=2000",
+              "--no-progress"]  # fmt: skip
+    code, out, err = _main([f"--generator={tmp_path / 's.npz'}", "--metrics=am,acc,intra_fid",
+                            *common], capsys)  # fmt: skip
+    assert code == 0, err
+    rec = json.loads(out[0])
+    src = rec["meta"]["source"]
+    assert src["type"] == "npz" and src["value_range"] == "0,1" and src["range_detected"]
+    assert (
+        rec["meta"]["num_samples"] == 300 and rec["meta"]["intra_fid"]["grouping"] == "conditioning"
+    )
+    assert rec["intra_fid"] <= rec["intra_fid_max"] and rec["meta"]["output"].endswith(
+        "s.npz.eval.json"
+    )
+    assert os.path.isfile(tmp_path / "s.npz.eval.json")
+
+    _write_pngs(images, labels, str(tmp_path / "png"), per_class=True)
+    code, out, err = _main([f"--generator={tmp_path / 'png'}", "--metrics=am,acc", *common], capsys)
+    assert code == 0, err
+    png = json.loads(out[0])
+    assert png["meta"]["source"]["type"] == "folder" and png["acc"] == pytest.approx(
+        rec["acc"], abs=0.02
+    )
+
+    code, out, err = _main(["--generator=real", "--metrics=is,am,acc,fid,intra_fid",
+                            "--num_samples=1000", *common], capsys)  # fmt: skip
+    assert code == 0, err
+    real = json.loads(out[0])
+    assert real["meta"]["source"]["type"] == "real" and real["meta"]["output"] is None
+    assert real["fid"] < 5.0 and real["intra_fid"] >= 0.0
+
+    code, out, err = _main([f"--generator={predefined_export}", "--saved_model_signature=serving_default",
+                            "--saved_model_input=noise", "--saved_model_label_input=labels",
+                            "--saved_model_output=images", "--num_samples=200", "--metrics=am,acc",
+                            f"--output={tmp_path / 'f.json'}", *common], capsys)  # fmt: skip
+    assert code == 0, err
+    foreign = json.loads(out[0])["meta"]["source"]
+    assert foreign["type"] == "foreign_saved_model" and foreign["num_classes"] == 10
+
+    for argv, expected in (
+        ([f"--generator={tmp_path / 's.npz'}", "--num_samples=301"], "301 samples requested"),
+        ([f"--generator={tmp_path / 's.npz'}", "--sample_range=-1,1", "--metrics=am"], None),
+        ([f"--generator={tmp_path / 's.npz'}", "--sample_range=0,255", "--sample_channels=3",
+          "--metrics=am"], "takes inputs of shape (32, 32, 1)"),
+        ([f"--generator={predefined_export}", "--saved_model_signature=nope"], "no signature 'nope'"),
+        ([f"--generator={tmp_path / 'empty'}"], "does not exist"),
+        (["--generator=real", "--metrics=is"], "needs the data set"),
+    ):  # fmt: skip
+        if expected is None:  # [0, 1] data read as [-1, 1] is accepted (in range), as asked
+            assert _main(argv + common, capsys)[0] == 0
+            continue
+        extra = common if argv[0] != "--generator=real" else ["--no-progress"]
+        code, out, err = _main(argv + extra, capsys)
+        assert code == 2 and out == [] and len(err) == 1 and expected in err[0], (argv, err)
+
+
+def test_p004_protocol_from_the_command(predefined_export, classifier_dir, tmp_path, capsys):
+    code, out, err = _main([f"--generator={predefined_export}", f"--classifier={classifier_dir}",
+                            "--metrics=is", "--is_protocol=p004", "--num_samples=200",
+                            "--p004_report_samples=100", "--batch_size=64", "--no-progress",
+                            f"--output={tmp_path / 'p.json'}"], capsys)  # fmt: skip
+    assert code == 0, err
+    rec = json.loads(out[0])
+    assert rec["meta"]["is_protocol"]["report_samples"] == 100
+    # Reference: the same 300 samples' predictions through scores.inception_score_p004.
+    images, _ = _collect(evaluation.SavedModelSource(predefined_export), 300, 64)
+    probs = C.load_classifier(classifier_dir).predict_probs(images)
+    ref = scores.inception_score_p004(probs[:200], probs[200:], seed=0)
+    assert rec["is_p004"] == pytest.approx(ref.report_mean, rel=1e-6)
+    assert rec["is_p004_select"] == pytest.approx(ref.select_mean, rel=1e-6)
+    assert rec["is_p004_std"] == pytest.approx(ref.report_std, rel=1e-5)
+    # The select set is the usual evaluation: its full-set IS matches a plain run.
+    code, out, _ = _main([f"--generator={predefined_export}", f"--classifier={classifier_dir}",
+                          "--metrics=is", "--num_samples=200", "--batch_size=64", "--no-progress",
+                          f"--output={tmp_path / 'p.json'}"], capsys)  # fmt: skip
+    assert json.loads(out[0])["is_full"] == pytest.approx(rec["is_full"], rel=1e-9)

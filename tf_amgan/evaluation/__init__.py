@@ -1,7 +1,9 @@
 """Evaluation of a generator.
 
   sources.py     where samples come from: a live trainer, a run directory, a SavedModel
-  reference.py   real-data feature statistics (FID / precision-recall), cached
+  external.py    samples made anywhere: .npz / .npy, image folders, foreign SavedModels, and
+                 the real data (the ceiling row, `real_data_row`)
+  reference.py   real-data feature statistics (FID / precision-recall / intra-FID), cached
   runner.py      evaluate(): every metric in one streaming pass; the periodic evaluator
   cli.py         the `python -m tf_amgan.evaluate` command
   category_eval.py  latent-code models: categories vs classes (P003)
@@ -12,7 +14,7 @@ importing the command module does not import TensorFlow first.
 
 import importlib
 
-_MODULES = ("runner", "sources", "reference")
+_MODULES = ("runner", "sources", "reference", "external")
 
 
 def __getattr__(name):

@@ -6,11 +6,15 @@
     tf-amgan-evaluate ...            (console script, same flags)
 
 `--generator` is a run directory (config.json + checkpoints/: the last checkpoint is evaluated), an
-exported SavedModel, or a model directory of integer versions (the highest is taken). The result
-(every metric plus metadata: networks used, sample count, MS-SSIM grouping, timings) is printed as
+exported SavedModel, or a model directory of integer versions (the highest is taken); or samples
+made anywhere (tf_amgan.evaluation.external): an .npz / .npy array, a folder of PNG / JPEG files,
+another tool's SavedModel (--saved_model_signature=...), or `real`: the data set's held-out test
+images, the ceiling to read models against. The result (every metric plus metadata: networks
+used, sample count, source and its detected value range, MS-SSIM grouping, timings) is printed as
 one JSON line on stdout and written atomically next to the generator:
 `<run>/eval/step_<N:08d>.json` for a run directory, `<model_dir>/<version>.eval.json` for a
-SavedModel (override with --output). A progress bar goes to stderr. Bad arguments, a missing
+SavedModel, `<file or folder>.eval.json` for stored samples, nothing for `real` (override with
+--output). A progress bar goes to stderr. Bad arguments, a missing
 classifier, weights or data: one `error: ...` line on stderr and exit code 2.
 
 Which networks (see tf_amgan.evaluation): am / am_v1 / mode / acc use the dataset classifier
@@ -29,6 +33,7 @@ import sys
 __all__ = ["import_tensorflow_quietly", "main", "run"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
+GROUPINGS = ("auto", "conditioning", "model", "classifier")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,15 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--generator",
         required=True,
-        help="run directory, SavedModel, or model directory of versions",
+        help="run directory, SavedModel, model directory of versions, .npz / .npy samples, a "
+        "folder of PNG / JPEG files, or 'real' (held-out real images: the ceiling row)",
     )
     p.add_argument(
         "--metrics",
         default="auto",
-        help="comma-separated: is, am, am_v1, mode, acc, msssim, fid, prd (images); "
+        help="comma-separated: is, am, am_v1, mode, acc, msssim, fid, prd, intra_fid (images); "
         "nll, modes, hq (2-D). auto = is,am,acc,msssim,fid / nll,modes,hq",
     )
-    p.add_argument("--num_samples", type=int, default=50000)
+    p.add_argument("--num_samples", type=int, default=None,
+                   help="default 50000; all samples of an npz / folder / real split")  # fmt: skip
     p.add_argument(
         "--classifier",
         default=None,
@@ -106,6 +113,77 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "conditioning", "model", "classifier"),
         help="auto: conditioning label (predefined), model's class (dynamic), else classifier",
     )
+    p.add_argument("--intra_fid_grouping", default="auto", choices=GROUPINGS,
+                   help="class of a sample for intra_fid: auto = conditioning label, else the "
+                   "classifier")  # fmt: skip
+    p.add_argument("--is_protocol", default="openai", choices=("openai", "p004"),
+                   help="p004: also P004's IS (select on 10 random groups, report is_p004 on 5 "
+                   "groups of fresh samples)")  # fmt: skip
+    p.add_argument(
+        "--p004_report_samples",
+        type=int,
+        default=None,
+        help="fresh samples for P004's report groups (default num_samples / 2)",
+    )
+    # Samples from other tools (npz / npy, folders, foreign SavedModels) and the real data.
+    p.add_argument(
+        "--sample_range",
+        default="auto",
+        choices=("auto", "-1,1", "0,1", "0,255"),
+        help="value range of stored samples (auto: uint8 = 0,255, float detected)",
+    )
+    p.add_argument(
+        "--sample_channels",
+        type=int,
+        default=None,
+        choices=(1, 3),
+        help="convert samples to this many channels (RGB -> grey by luma)",
+    )
+    p.add_argument(
+        "--sample_pad",
+        type=int,
+        default=0,
+        help="black pixels added on each side (2: 28x28 -> 32x32)",
+    )
+    p.add_argument(
+        "--shuffle",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="visit stored samples in a seeded random order",
+    )
+    p.add_argument("--images_key", default=None, help=".npz member with the images")
+    p.add_argument(
+        "--labels_key", default=None, help=".npz member with per-sample labels ('' for none)"
+    )
+    p.add_argument("--labels_path", default=None, help=".npy of labels for .npy samples")
+    p.add_argument(
+        "--on_bad_file",
+        default="fail",
+        choices=("fail", "skip"),
+        help="folders: stop at an unreadable file, or skip and count it",
+    )
+    p.add_argument(
+        "--saved_model_signature",
+        default=None,
+        help="call this signature of another tool's SavedModel",
+    )
+    p.add_argument("--saved_model_input", default=None, help="its noise input")
+    p.add_argument("--saved_model_label_input", default=None, help="its label input (optional)")
+    p.add_argument("--saved_model_output", default=None, help="its image output")
+    p.add_argument("--saved_model_noise", default="normal", choices=("normal", "uniform"))
+    p.add_argument("--saved_model_layout", default="auto", choices=("auto", "nhwc", "nchw"))
+    p.add_argument(
+        "--num_classes",
+        type=int,
+        default=None,
+        help="labels of a conditional foreign SavedModel (default: the classifier's)",
+    )
+    p.add_argument(
+        "--real_source_split",
+        default="test",
+        choices=("train", "test"),
+        help="split evaluated by --generator=real",
+    )
     p.add_argument("--output", default=None, help="result file (default: next to the generator)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                    help="progress bar on stderr")  # fmt: skip
@@ -118,7 +196,7 @@ def _one_line(message) -> str:
 
 def _check_paths(args) -> None:
     """Checks that need no TensorFlow, so bad paths fail fast."""
-    if not os.path.exists(args.generator):
+    if args.generator != "real" and not os.path.exists(args.generator):
         raise FileNotFoundError(f"--generator={args.generator} does not exist")
     if args.classifier is not None:
         from tf_amgan.classifiers import CLASSIFIER_FILE, MODEL_FILE
@@ -136,9 +214,12 @@ def _check_paths(args) -> None:
         from tf_amgan.classifiers import find_inception_weights
 
         find_inception_weights(args.inception_weights)
-    for name in ("num_samples", "batch_size", "splits", "msssim_pairs", "prd_samples"):
-        if getattr(args, name) <= 0:
+    for name in ("num_samples", "batch_size", "splits", "msssim_pairs", "prd_samples",
+                 "p004_report_samples", "num_classes"):  # fmt: skip
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
             raise ValueError(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.sample_pad < 0:
+        raise ValueError(f"--sample_pad must be >= 0, got {args.sample_pad}")
     if args.dataset is not None:
         from tf_amgan import data
 
@@ -146,9 +227,13 @@ def _check_paths(args) -> None:
             raise ValueError(f"unknown --dataset={args.dataset!r}; choose from {data.DATASETS}")
 
 
-def _output_path(args, kind: str, source) -> str:
+def _output_path(args, kind: str, source) -> str | None:
     if args.output:
         return args.output
+    if kind == "real":
+        return None  # printed only
+    if kind in ("npz", "npy", "folder"):
+        return os.path.abspath(args.generator).rstrip(os.sep) + ".eval.json"
     if kind == "run_dir":
         return os.path.join(args.generator, "eval", f"step_{source.step:08d}.json")
     path = source.path.rstrip(os.sep)
@@ -185,6 +270,7 @@ def main(argv=None) -> int:
         return EXIT_USAGE
 
     from tf_amgan import classifiers, data, evaluation
+    from tf_amgan.evaluation import external
     from tf_amgan.io_utils import atomic_write_json
 
     unavailable = data.DatasetUnavailableError
@@ -198,7 +284,23 @@ def main(argv=None) -> int:
         data_options = None
         if args.mixture_std is not None:
             data_options = {"std": args.mixture_std}
-        source, kind = evaluation.open_source(args.generator, args.dataset, data_options)
+        dataset = args.dataset
+        if args.generator == "real":  # the real images need their data set now
+            dataset = dataset or (classifier.info.get("dataset") if classifier else None)
+            if data_options is None and classifier is not None:
+                data_options = classifier.info.get("data_options")
+        source, kind = external.open_generator(
+            args.generator, dataset=dataset, data_options=data_options,
+            num_classes=args.num_classes or (classifier.num_classes if classifier else None),
+            value_range=args.sample_range, channels=args.sample_channels, pad=args.sample_pad,
+            shuffle=args.shuffle, images_key=args.images_key, labels_key=args.labels_key,
+            labels_path=args.labels_path, on_bad_file=args.on_bad_file,
+            signature=args.saved_model_signature, input_name=args.saved_model_input,
+            label_input=args.saved_model_label_input, output_name=args.saved_model_output,
+            noise=args.saved_model_noise, layout=args.saved_model_layout,
+            real_split=args.real_source_split, data_dir=args.data_dir,
+            download={"auto": None, "true": True, "false": False}[args.download],
+        )  # fmt: skip
         options = evaluation.EvalOptions(
             metrics=None if args.metrics == "auto" else tuple(args.metrics.split(",")),
             num_samples=args.num_samples,
@@ -210,6 +312,9 @@ def main(argv=None) -> int:
             prd_samples=args.prd_samples,
             real_split=args.real_split,
             real_samples=args.real_samples,
+            intra_fid_grouping=args.intra_fid_grouping,
+            is_protocol=args.is_protocol,
+            p004_report_samples=args.p004_report_samples,
             data_dir=args.data_dir,
             download={"auto": None, "true": True, "false": False}[args.download],
         )
@@ -219,8 +324,9 @@ def main(argv=None) -> int:
         )  # fmt: skip
         record = result.record()
         out = _output_path(args, kind, source)
-        record["meta"]["output"] = os.path.abspath(out)
-        atomic_write_json(out, record)
+        record["meta"]["output"] = os.path.abspath(out) if out else None
+        if out:
+            atomic_write_json(out, record)
     except (ValueError, FileNotFoundError, unavailable) as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE

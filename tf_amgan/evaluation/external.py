@@ -32,7 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from tf_amgan.evaluation import SampleBatch, SampleSource, _batch_sizes
+from tf_amgan.evaluation.sources import (
+    SampleBatch,
+    SampleSource,
+    SavedModelSource,
+    _batch_sizes,
+    open_source,
+    resolve_saved_model,
+)
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -44,7 +51,6 @@ __all__ = [
     "detect_value_range",
     "open_array",
     "open_generator",
-    "real_class_statistics",
     "real_data_row",
     "to_unit_range",
 ]
@@ -617,8 +623,6 @@ class ForeignSavedModelSource(SampleSource):
     ):
         import tensorflow as tf
 
-        from tf_amgan.evaluation import resolve_saved_model
-
         resolved = resolve_saved_model(path)
         if resolved is None:
             raise FileNotFoundError(f"{path} is not a SavedModel (no saved_model.pb)")
@@ -839,7 +843,8 @@ def real_data_row(
     Returns:
       {"metrics": {...}, "meta": {...}} as the study runner records a cell's final evaluation.
     """
-    from tf_amgan.evaluation import EvalOptions, _json_safe, evaluate
+    from tf_amgan.evaluation.runner import EvalOptions, evaluate
+    from tf_amgan.io_utils import json_safe
 
     source = RealDataSource(dataset, split=split, data_options=data_options, data_dir=data_dir,
                             download=download)  # fmt: skip
@@ -860,51 +865,7 @@ def real_data_row(
     meta = {k: result.meta[k] for k in keep if k in result.meta}
     if "msssim" in result.meta:
         meta["msssim_grouping"] = result.meta["msssim"]["grouping"]
-    return {"metrics": _json_safe(result.metrics), "meta": _json_safe(meta)}
-
-
-def real_class_statistics(
-    network,
-    dataset: str,
-    *,
-    split: str = "train",
-    data_options: dict | None = None,
-    max_samples: int | None = None,
-    batch_size: int = 500,
-    data_dir: str | None = None,
-    download: bool | None = None,
-):
-    """Per-class feature statistics of a real split (for intra-class FID), cached next to the
-    network like `real_features` (one .npz, K·D² float64: 1.3 MiB for the 128-d classifier).
-
-    Returns:
-      (fid.ClassFeatureStatistics, meta dict with the cache path).
-    """
-    from tf_amgan import data
-    from tf_amgan.evaluation import _options_key, _writable_cache_dir
-    from tf_amgan.metrics import fid as fid_lib
-
-    options = dict(data_options or {})
-    key = re.sub(r"[^A-Za-z0-9_.,=-]", "_",
-                 f"{dataset}-{split}-{_options_key(options)}-n{max_samples or 'all'}")  # fmt: skip
-    path = os.path.join(_writable_cache_dir(network), key + "-classes.npz")
-    meta = {"split": split, "class_stats_file": path}
-    if os.path.isfile(path):
-        stats = fid_lib.ClassFeatureStatistics.load(path)
-        return stats, {**meta, "num_samples": int(stats.counts.sum()), "cached": True}
-    images, labels = data.load_arrays(dataset, split, data_dir=data_dir, download=download,
-                                      normalize=False, **options)  # fmt: skip
-    rows = np.arange(images.shape[0])
-    if max_samples and max_samples < rows.size:  # the same subset as real_features
-        rows = np.sort(np.random.default_rng(0).permutation(rows.size)[:max_samples])
-    num_classes = data.get_info(dataset, **options).num_classes
-    stats = fid_lib.ClassFeatureStatistics(num_classes, network.feature_dim)
-    for s in range(0, rows.size, batch_size):
-        idx = rows[s : s + batch_size]
-        _, features = network.batch_outputs(data.to_float(images[idx]))
-        stats.update(features, labels[idx])
-    stats.save(path)
-    return stats, {**meta, "num_samples": int(stats.counts.sum()), "cached": False}
+    return {"metrics": json_safe(result.metrics), "meta": json_safe(meta)}
 
 
 def open_generator(
@@ -941,8 +902,6 @@ def open_generator(
       (source, kind), kind in "real", "npz", "npy", "foreign_saved_model", "run_dir",
       "saved_model", "folder".
     """
-    from tf_amgan import evaluation
-
     shared = dict(value_range=value_range, channels=channels, pad=pad)
     if generator == "real":
         if dataset is None:
@@ -970,11 +929,11 @@ def open_generator(
         )  # fmt: skip
         return src, "foreign_saved_model"
     if os.path.isfile(os.path.join(generator, "config.json")):
-        return evaluation.open_source(generator, dataset, data_options)
-    saved = evaluation.resolve_saved_model(generator)
+        return open_source(generator, dataset, data_options)
+    saved = resolve_saved_model(generator)
     if saved is not None:
         try:
-            return evaluation.SavedModelSource(saved, dataset, data_options), "saved_model"
+            return SavedModelSource(saved, dataset, data_options), "saved_model"
         except ValueError as e:
             raise ValueError(f"{e}; for another tool's SavedModel pass --saved_model_signature "
                              "(and --saved_model_input / --saved_model_output)") from e  # fmt: skip
