@@ -25,6 +25,8 @@ setup(
         "tensorboard>=2.19",
         # Study reports (training curves); headless Agg backend.
         "matplotlib>=3.8",
+        # Progress bars on a terminal (also pulled in by tensorflow-datasets).
+        "tqdm>=4.60",
     ],
     extras_require={
         "cpu": ["tensorflow-cpu>=2.21,<2.22"],
@@ -33,7 +35,11 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "tf-amgan-evaluate=tf_amgan.evaluate:run",
+            "tf-amgan-train=tf_amgan.train:run_cli",
+            "tf-amgan-evaluate=tf_amgan.evaluation.cli:run",
+            "tf-amgan-export=tf_amgan.export:run",
+            "tf-amgan-study=tf_amgan.study.cli:run",
+            "tf-amgan-classifier=tf_amgan.classifiers.cli:run",
         ]
     },
 )

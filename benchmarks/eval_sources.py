@@ -28,9 +28,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tf_amgan import data, evaluation, networks  # noqa: E402
-from tf_amgan import external_sources as X  # noqa: E402
-from tf_amgan.metrics import classifiers  # noqa: E402
+from tf_amgan import classifiers, data, evaluation, networks  # noqa: E402
+from tf_amgan.evaluation import external as X  # noqa: E402
 
 DEFAULT_CLASSIFIER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "classifiers",
                                   "fashion_mnist")  # fmt: skip
@@ -98,6 +97,10 @@ def main():
             "npz float32 (memory-mapped)": (lambda: X.open_array(os.path.join(tmp, "f32.npz")), n),
             "npz uint8 compressed": (lambda: X.open_array(os.path.join(tmp, "packed.npz")), n),
             "PNG folder": (lambda: X.FolderSource(folder), m),
+            "real data (test split)": (
+                lambda: X.RealDataSource("fashion_mnist", data_options={"pad_to_32": True}),
+                min(n, 10000),
+            ),
             "foreign SavedModel": (
                 lambda: X.ForeignSavedModelSource(
                     os.path.join(tmp, "foreign"), signature="generate"

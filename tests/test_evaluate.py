@@ -91,7 +91,7 @@ def test_saved_model_model_dir_end_to_end(predefined_run, classifier_dir, capsys
 
     # Same seed, same samples: identical metrics; the real statistics now come from the cache.
     again = os.path.join(os.path.dirname(model_dir), "again.json")
-    code, out, _ = _run_main(argv + [f"--output={again}", "--no-progress"], capsys)
+    code, out, _ = _run_main(argv + [f"--output={again}", "--noprogress"], capsys)
     assert code == 0
     second = json.loads(out[0])
     assert second["meta"]["real"]["cached"] is True and os.path.exists(again)
@@ -140,10 +140,10 @@ def test_toy_run_dir_and_saved_model(toy_run, capsys):
 
 def test_command_errors_exit_2_with_one_line(tmp_path, toy_run, capsys):
     cfg, _ = toy_run
-    # As a real process: `python -m tf_amgan.evaluate` (argparse error; error after TF import).
+    # As a real process: `python -m tf_amgan.evaluate` (flag error; error after TF import).
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     cases = {
-        "bad flag": (["--generator=x", "--num_samples=many"], "invalid int value"),
+        "bad flag": (["--generator=x", "--num_samples=many"], "invalid literal for int()"),
         "missing generator": ([f"--generator={tmp_path / 'none'}"], "does not exist"),
     }
     procs = {
@@ -164,7 +164,7 @@ def test_command_errors_exit_2_with_one_line(tmp_path, toy_run, capsys):
          C.INCEPTION_GRAPH_FILE),
         ([f"--generator={cfg.output_dir}", "--num_samples=0"], "must be positive"),
         ([f"--generator={cfg.output_dir}", "--dataset=imagenet"], "unknown --dataset"),
-        (["--metrics=is"], "required: --generator"),
+        (["--metrics=is"], "--generator must have a value"),
     ):  # fmt: skip
         code, out, err = _run_main(argv, capsys)
         assert code == 2 and out == [] and len(err) == 1, (argv, err)

@@ -417,7 +417,7 @@ def test_command_on_npz_folder_real_and_foreign(predefined_export, classifier_di
     images, labels = _collect(native, 300, 100)
     np.savez(tmp_path / "s.npz", images=images * 0.5 + 0.5, labels=labels)  # [0, 1] floats
     common = [f"--classifier={classifier_dir}", "--batch_size=100", "--real_samples=2000",
-              "--no-progress"]  # fmt: skip
+              "--noprogress"]  # fmt: skip
     code, out, err = _main([f"--generator={tmp_path / 's.npz'}", "--metrics=am,acc,intra_fid",
                             *common], capsys)  # fmt: skip
     assert code == 0, err
@@ -467,7 +467,7 @@ def test_command_on_npz_folder_real_and_foreign(predefined_export, classifier_di
         if expected is None:  # [0, 1] data read as [-1, 1] is accepted (in range), as asked
             assert _main(argv + common, capsys)[0] == 0
             continue
-        extra = common if argv[0] != "--generator=real" else ["--no-progress"]
+        extra = common if argv[0] != "--generator=real" else ["--noprogress"]
         code, out, err = _main(argv + extra, capsys)
         assert code == 2 and out == [] and len(err) == 1 and expected in err[0], (argv, err)
 
@@ -475,7 +475,7 @@ def test_command_on_npz_folder_real_and_foreign(predefined_export, classifier_di
 def test_p004_protocol_from_the_command(predefined_export, classifier_dir, tmp_path, capsys):
     code, out, err = _main([f"--generator={predefined_export}", f"--classifier={classifier_dir}",
                             "--metrics=is", "--is_protocol=p004", "--num_samples=200",
-                            "--p004_report_samples=100", "--batch_size=64", "--no-progress",
+                            "--p004_report_samples=100", "--batch_size=64", "--noprogress",
                             f"--output={tmp_path / 'p.json'}"], capsys)  # fmt: skip
     assert code == 0, err
     rec = json.loads(out[0])
@@ -489,6 +489,6 @@ def test_p004_protocol_from_the_command(predefined_export, classifier_dir, tmp_p
     assert rec["is_p004_std"] == pytest.approx(ref.report_std, rel=1e-5)
     # The select set is the usual evaluation: its full-set IS matches a plain run.
     code, out, _ = _main([f"--generator={predefined_export}", f"--classifier={classifier_dir}",
-                          "--metrics=is", "--num_samples=200", "--batch_size=64", "--no-progress",
+                          "--metrics=is", "--num_samples=200", "--batch_size=64", "--noprogress",
                           f"--output={tmp_path / 'p.json'}"], capsys)  # fmt: skip
     assert json.loads(out[0])["is_full"] == pytest.approx(rec["is_full"], rel=1e-9)

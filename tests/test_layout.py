@@ -7,7 +7,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "tf_amgan"
 
 # Bottom to top; a module may import its own layer and the ones below, never one above.
 LAYERS = [
-    {"io_utils", "progress"},
+    {"io_utils", "progress", "commandline"},
     {"data", "networks", "losses", "metrics"},
     {"classifiers"},
     {"training"},
@@ -65,3 +65,29 @@ def test_the_check_sees_an_upward_import(tmp_path):
     found = [m for _, m in _imports(bad)]
     assert found == ["tf_amgan.evaluation", "tf_amgan.export"]
     assert LEVEL[_top(found[0])] > LEVEL["training"]
+
+
+def test_evaluation_names_match_their_modules():
+    from tf_amgan import evaluation
+    from tf_amgan.evaluation import reference, runner, sources
+
+    for module in (runner, sources, reference):
+        for name in module.__all__:
+            assert getattr(evaluation, name) is getattr(module, name), name
+    assert set(evaluation._NAMES) == {n for m in (runner, sources, reference) for n in m.__all__}
+
+
+def test_command_modules_do_not_import_tensorflow():
+    # Bad flags and paths must fail fast, before TensorFlow's start-up.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import tf_amgan.evaluate, tf_amgan.evaluation.cli, tf_amgan.classifiers.cli\n"
+        "import tf_amgan.study.cli, tf_amgan.train, tf_amgan.evaluation.flags\n"
+        "assert 'tensorflow' not in sys.modules, [m for m in sys.modules if 'tensorflow' in m]\n"
+    )
+    env = {"PYTHONPATH": str(ROOT.parent), "PATH": "/usr/bin:/bin"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

@@ -7,8 +7,7 @@ import os
 import pytest
 
 from tf_amgan import classifiers as C
-from tf_amgan.study import __main__ as cli
-from tf_amgan.study import report, runner, specs
+from tf_amgan.study import cli, report, runner, specs
 from tf_amgan.training import config as config_lib
 from tf_amgan.training import experiment
 

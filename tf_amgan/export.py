@@ -292,19 +292,38 @@ def exporter(config, log=print):
     return on_finish
 
 
-def main(argv=None):
-    import argparse
+def make_flags():
+    """The export command's flags, on a fresh FlagValues (see tf_amgan.commandline)."""
+    from absl import flags
+
+    fv = flags.FlagValues()
+    flags.DEFINE_string(
+        "run_dir", None, "Run directory written by run_experiment.py (required).", flag_values=fv
+    )
+    flags.DEFINE_string("export_dir", None, "Export base directory (required).", flag_values=fv)
+    flags.DEFINE_string("model_name", None, "Default: the run's --model.", flag_values=fv)
+    flags.DEFINE_integer("version", None, "Default: the next free integer.", flag_values=fv)
+    flags.DEFINE_integer(
+        "standing_stats_batches",
+        50,
+        "Batches for the standing batch-norm statistics.",
+        flag_values=fv,
+    )
+    flags.mark_flags_as_required(["run_dir", "export_dir"], flag_values=fv)
+    return fv
+
+
+def main(argv=None) -> int:
+    """Exports a run's generator and prints the export path; 2 after one `error:` line."""
     import sys
 
-    parser = argparse.ArgumentParser(description="Export a run's generator for TF Serving.")
-    parser.add_argument(
-        "--run_dir", required=True, help="run directory written by run_experiment.py"
+    from tf_amgan import commandline
+
+    args = commandline.parse(
+        make_flags, sys.argv[1:] if argv is None else argv, "python -m tf_amgan.export", __doc__
     )
-    parser.add_argument("--export_dir", required=True)
-    parser.add_argument("--model_name", default=None, help="default: the run's --model")
-    parser.add_argument("--version", type=int, default=None, help="default: next free integer")
-    parser.add_argument("--standing_stats_batches", type=int, default=50)
-    args = parser.parse_args(argv)
+    if isinstance(args, int):
+        return args
     try:
         path = export_run(
             args.run_dir,
@@ -314,10 +333,14 @@ def main(argv=None):
             standing_stats_batches=args.standing_stats_batches,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return commandline.error(e)
     print(path)
     return 0
+
+
+def run() -> int:
+    """Console-script entry point (`tf-amgan-export`)."""
+    return main()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,12 @@
 periodic evaluator (tf_amgan.evaluation) and the export on finish (tf_amgan.export).
 
 The training layer imports neither: this module hands them to `experiment.run`. Used by the train
-command (run_experiment.py), the studies and the tests.
+command, the studies and the tests. The command:
+
+    python run_experiment.py --flagfile=flags/quickstart.cfg [--model=amgan ...]
+    tf-amgan-train ...               (console script, same flags)
+
+Its flags are tf_amgan.training.flags (`--helpfull` lists them all).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ def run(config: config_lib.Config, log=print, evaluator=None) -> experiment.RunR
 
 
 def main_cli(config: config_lib.Config) -> int:
-    """Runs and maps failures to one clear line and an exit code (used by run_experiment.py)."""
+    """Runs and maps failures to one clear line and an exit code."""
     from tf_amgan import data
 
     unavailable = getattr(data, "DatasetUnavailableError", ())
@@ -46,3 +51,34 @@ def main_cli(config: config_lib.Config) -> int:
             json.dumps({"status": result.status, "step": result.step, "export": result.export_path})
         )
     return result.exit_code
+
+
+def main(argv) -> int:
+    """absl.app main of the train command: parsed FLAGS -> Config -> run."""
+    from absl import flags, logging
+
+    # tfds and SavedModel writing log at INFO through absl; keep the console for progress.
+    logging.set_verbosity(logging.WARNING)
+    if len(argv) > 1:
+        print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
+        return 2
+    try:
+        cfg = config_lib.Config.from_flags(flags.FLAGS)
+    except config_lib.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return main_cli(cfg)
+
+
+def run_cli(prog: str = "tf-amgan-train") -> None:
+    """Console-script entry point (`tf-amgan-train`; run_experiment.py calls it too)."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from absl import app
+
+    from tf_amgan import commandline
+    from tf_amgan.training import flags as flag_defs
+
+    flag_defs.define_flags()
+    app.run(main, flags_parser=commandline.app_flags_parser(prog, __doc__, flag_defs))

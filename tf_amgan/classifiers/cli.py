@@ -1,4 +1,8 @@
-"""The classifier training command: python -m tf_amgan.classifiers --dataset=D --output_dir=DIR"""
+"""Trains the dataset classifier used by the AM Score (P001 Eq. 27) and saves it to --output_dir.
+
+python -m tf_amgan.classifiers --dataset=fashion_mnist --output_dir=classifiers/fashion_mnist
+tf-amgan-classifier ...          (console script, same flags)
+"""
 
 from __future__ import annotations
 
@@ -7,50 +11,24 @@ import os
 import sys
 from typing import Any
 
-from tf_amgan.classifiers.dataset import RECIPES, train_classifier
+from tf_amgan import commandline
+from tf_amgan.classifiers import flags as classifier_flags
+from tf_amgan.classifiers.dataset import train_classifier
 
-
-def _parser():
-    import argparse
-
-    class Parser(argparse.ArgumentParser):
-        def error(self, message):
-            print(f"error: {message}", file=sys.stderr)
-            raise SystemExit(2)
-
-    p = Parser(
-        prog="python -m tf_amgan.classifiers",
-        description="Train the dataset classifier used by the AM Score (P001 Eq. 27).",
-    )
-    p.add_argument("--dataset", required=True, help="data set (tf_amgan.data.DATASETS)")
-    p.add_argument("--output_dir", required=True, help="classifier directory to write")
-    p.add_argument("--arch", choices=tuple(RECIPES), default=None, help="default: per data set")
-    p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
-    p.add_argument("--batch_size", type=int, default=None)
-    p.add_argument("--learning_rate", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max_train_samples", type=int, default=None,
-                   help="train on a random subset of this size (quick runs)")  # fmt: skip
-    p.add_argument("--depth", type=int, default=None, help="densenet depth (6n + 4)")
-    p.add_argument("--growth_rate", type=int, default=None, help="densenet growth rate k")
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--download", choices=("auto", "true", "false"), default="auto")
-    p.add_argument("--pad_to_32", action=argparse.BooleanOptionalAction, default=True,
-                   help="mnist / fashion_mnist: 28 -> 32 zero padding, as the GAN run")  # fmt: skip
-    p.add_argument("--mixture_std", type=float, default=None, help="2-D sets: component std")
-    p.add_argument("--overwrite", action="store_true")
-    return p
+PROG = "python -m tf_amgan.classifiers"
 
 
 def main(argv=None) -> int:
     """Command entry point: trains one classifier, prints a JSON summary line; 2 on bad input."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)
+    args = commandline.parse(
+        classifier_flags.make_flags, sys.argv[1:] if argv is None else argv, PROG, __doc__
+    )
+    if isinstance(args, int):
+        return args
     from tf_amgan import data
 
-    def fail(message) -> int:
-        print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
-        return 2
+    fail = commandline.error
 
     if args.dataset not in data.DATASETS:
         return fail(f"unknown --dataset={args.dataset!r}; choose from {data.DATASETS}")
@@ -84,6 +62,7 @@ def main(argv=None) -> int:
             download={"auto": None, "true": True, "false": False}[args.download],
             overwrite=args.overwrite,
             log=lambda line: print(line, file=sys.stderr, flush=True),
+            progress=args.progress,
             **options,
         )
     except (ValueError, FileNotFoundError, FileExistsError) as e:
@@ -93,6 +72,11 @@ def main(argv=None) -> int:
     print(json.dumps({"output_dir": os.path.abspath(args.output_dir),
                       **{k: meta[k] for k in keys}}))  # fmt: skip
     return 0
+
+
+def run() -> int:
+    """Console-script entry point (`tf-amgan-classifier`)."""
+    return main()
 
 
 if __name__ == "__main__":

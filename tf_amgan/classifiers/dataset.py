@@ -361,7 +361,9 @@ def _optimizer(recipe: Recipe, steps: int, learning_rate: float):
     raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
 
 
-def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate=None, log=None):
+def fit_classifier(
+    model, recipe: Recipe, train, *, seed: int = 0, learning_rate=None, log=None, progress=False
+):
     """Trains `model` (images -> logits) on `train = (x, y)` with the recipe; returns the history.
 
     Args:
@@ -371,6 +373,7 @@ def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate
       seed: shuffling / augmentation seed (weights are seeded by the builder).
       learning_rate: overrides recipe.learning_rate.
       log: callable(str) for one line per epoch (None: silent).
+      progress: a progress bar over all batches on a terminal (tf_amgan.progress).
 
     Returns:
       dict metric -> list of per-epoch values (loss, accuracy).
@@ -395,6 +398,18 @@ def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate
             )
 
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end))
+    bar = None
+    if progress:
+        from tf_amgan.progress import Progress
+
+        bar = Progress(steps, label="batch", lines=False)  # off a terminal: the epoch lines
+        done = {"n": 0}
+
+        def on_batch_end(batch, logs):
+            done["n"] += 1
+            bar.update(done["n"], {"loss": float(logs.get("loss", float("nan")))})
+
+        callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=on_batch_end))
     history = model.fit(
         _train_dataset(x, y, recipe, seed),
         epochs=recipe.epochs,
@@ -402,6 +417,8 @@ def fit_classifier(model, recipe: Recipe, train, *, seed: int = 0, learning_rate
         callbacks=callbacks,
         shuffle=False,  # the dataset reshuffles itself (seeded)
     )
+    if bar is not None:
+        bar.close()
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
@@ -549,6 +566,7 @@ def train_classifier(
     download: bool | None = None,
     overwrite: bool = False,
     log=None,
+    progress: bool = False,
     **data_options,
 ) -> dict[str, Any]:
     """Trains, tests and saves the dataset classifier of `dataset` (atomically: temp dir + rename).
@@ -564,6 +582,7 @@ def train_classifier(
       data_dir, download: data location / download policy (tf_amgan.data.load_arrays).
       overwrite: replace an existing output_dir.
       log: callable(str) for progress lines (None: silent).
+      progress: a progress bar over the training batches on a terminal.
       **data_options: data set options (pad_to_32, std, ...), exactly as the GAN run uses them.
 
     Returns:
@@ -607,7 +626,7 @@ def train_classifier(
     say(f"training {arch} ({model.count_params()} parameters) on {dataset}: {len(y)} examples, "
         f"{recipe.epochs} epochs, batch {recipe.batch_size}")  # fmt: skip
     start = time.perf_counter()
-    history = fit_classifier(model, recipe, (x, y), seed=seed, log=say)
+    history = fit_classifier(model, recipe, (x, y), seed=seed, log=say, progress=progress)
     train_seconds = time.perf_counter() - start
 
     classifier = DatasetClassifier(model, {})

@@ -14,12 +14,31 @@ importing the command module does not import TensorFlow first.
 
 import importlib
 
-_MODULES = ("runner", "sources", "reference", "external")
+# Public name -> submodule; only these trigger an import (submodules such as `cli` or `flags` are
+# imported by Python itself, without loading TensorFlow through the runner).
+_NAMES = {
+    **dict.fromkeys(
+        ("ALL_METRICS", "DEFAULT_IMAGE_METRICS", "DEFAULT_SYNTHETIC_METRICS", "EvalOptions",
+         "EvalResult", "evaluate", "make_periodic_evaluator", "parse_metrics"),
+        "runner",
+    ),
+    **dict.fromkeys(
+        ("SampleBatch", "SampleSource", "SavedModelSource", "TrainerSource", "open_source",
+         "resolve_saved_model", "run_dir_source"),
+        "sources",
+    ),
+    "real_features": "reference",
+    "real_class_statistics": "reference",
+    **dict.fromkeys(
+        ("ArraySource", "FolderSource", "ForeignSavedModelSource", "RealDataSource", "open_array",
+         "open_generator", "real_data_row"),
+        "external",
+    ),
+}  # fmt: skip
 
 
 def __getattr__(name):
-    for module in _MODULES:
-        mod = importlib.import_module(f"{__name__}.{module}")
-        if name in getattr(mod, "__all__", ()):
-            return getattr(mod, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

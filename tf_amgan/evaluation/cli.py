@@ -25,173 +25,16 @@ SavedModels do not record their data set: it comes from --dataset or the classif
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
+from tf_amgan import commandline
+from tf_amgan.evaluation import flags as eval_flags
+
 __all__ = ["import_tensorflow_quietly", "main", "run"]
 
-EXIT_OK, EXIT_USAGE = 0, 2
-GROUPINGS = ("auto", "conditioning", "model", "classifier")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise _UsageError(message)
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m tf_amgan.evaluate", description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--generator",
-        required=True,
-        help="run directory, SavedModel, model directory of versions, .npz / .npy samples, a "
-        "folder of PNG / JPEG files, or 'real' (held-out real images: the ceiling row)",
-    )
-    p.add_argument(
-        "--metrics",
-        default="auto",
-        help="comma-separated: is, am, am_v1, mode, acc, msssim, fid, prd, intra_fid (images); "
-        "nll, modes, hq (2-D). auto = is,am,acc,msssim,fid / nll,modes,hq",
-    )
-    p.add_argument("--num_samples", type=int, default=None,
-                   help="default 50000; all samples of an npz / folder / real split")  # fmt: skip
-    p.add_argument(
-        "--classifier",
-        default=None,
-        help="dataset classifier directory (tf_amgan.classifiers)",
-    )
-    p.add_argument(
-        "--inception_weights",
-        default=None,
-        help="classify_image_graph_def.pb / inception-2015-12-05.tgz / Keras InceptionV3 "
-        ".h5, or a directory holding one (used for is, fid, prd)",
-    )
-    p.add_argument(
-        "--softmax_bias",
-        action="store_true",
-        help="Inception graph: add the softmax bias (improved-gan omits it)",
-    )
-    p.add_argument("--batch_size", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--dataset",
-        default=None,
-        help="training data set (needed for SavedModels without --classifier)",
-    )
-    p.add_argument("--mixture_std", type=float, default=None, help="2-D sets: component std")
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--download", choices=("auto", "true", "false"), default="auto")
-    p.add_argument(
-        "--real_split",
-        default="train",
-        choices=("train", "test"),
-        help="real split for fid / prd statistics",
-    )
-    p.add_argument(
-        "--real_samples",
-        type=int,
-        default=None,
-        help="cap on real images for the fid statistics (default: whole split)",
-    )
-    p.add_argument(
-        "--prd_samples",
-        type=int,
-        default=10000,
-        help="samples (generated and real) for precision / recall",
-    )
-    p.add_argument("--splits", type=int, default=10, help="IS / AM Score splits")
-    p.add_argument("--msssim_pairs", type=int, default=100, help="random pairs per class")
-    p.add_argument(
-        "--msssim_grouping",
-        default="auto",
-        choices=("auto", "conditioning", "model", "classifier"),
-        help="auto: conditioning label (predefined), model's class (dynamic), else classifier",
-    )
-    p.add_argument("--intra_fid_grouping", default="auto", choices=GROUPINGS,
-                   help="class of a sample for intra_fid: auto = conditioning label, else the "
-                   "classifier")  # fmt: skip
-    p.add_argument("--is_protocol", default="openai", choices=("openai", "p004"),
-                   help="p004: also P004's IS (select on 10 random groups, report is_p004 on 5 "
-                   "groups of fresh samples)")  # fmt: skip
-    p.add_argument(
-        "--p004_report_samples",
-        type=int,
-        default=None,
-        help="fresh samples for P004's report groups (default num_samples / 2)",
-    )
-    # Samples from other tools (npz / npy, folders, foreign SavedModels) and the real data.
-    p.add_argument(
-        "--sample_range",
-        default="auto",
-        choices=("auto", "-1,1", "0,1", "0,255"),
-        help="value range of stored samples (auto: uint8 = 0,255, float detected)",
-    )
-    p.add_argument(
-        "--sample_channels",
-        type=int,
-        default=None,
-        choices=(1, 3),
-        help="convert samples to this many channels (RGB -> grey by luma)",
-    )
-    p.add_argument(
-        "--sample_pad",
-        type=int,
-        default=0,
-        help="black pixels added on each side (2: 28x28 -> 32x32)",
-    )
-    p.add_argument(
-        "--shuffle",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="visit stored samples in a seeded random order",
-    )
-    p.add_argument("--images_key", default=None, help=".npz member with the images")
-    p.add_argument(
-        "--labels_key", default=None, help=".npz member with per-sample labels ('' for none)"
-    )
-    p.add_argument("--labels_path", default=None, help=".npy of labels for .npy samples")
-    p.add_argument(
-        "--on_bad_file",
-        default="fail",
-        choices=("fail", "skip"),
-        help="folders: stop at an unreadable file, or skip and count it",
-    )
-    p.add_argument(
-        "--saved_model_signature",
-        default=None,
-        help="call this signature of another tool's SavedModel",
-    )
-    p.add_argument("--saved_model_input", default=None, help="its noise input")
-    p.add_argument("--saved_model_label_input", default=None, help="its label input (optional)")
-    p.add_argument("--saved_model_output", default=None, help="its image output")
-    p.add_argument("--saved_model_noise", default="normal", choices=("normal", "uniform"))
-    p.add_argument("--saved_model_layout", default="auto", choices=("auto", "nhwc", "nchw"))
-    p.add_argument(
-        "--num_classes",
-        type=int,
-        default=None,
-        help="labels of a conditional foreign SavedModel (default: the classifier's)",
-    )
-    p.add_argument(
-        "--real_source_split",
-        default="test",
-        choices=("train", "test"),
-        help="split evaluated by --generator=real",
-    )
-    p.add_argument("--output", default=None, help="result file (default: next to the generator)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="progress bar on stderr")  # fmt: skip
-    return p
-
-
-def _one_line(message) -> str:
-    return " ".join(str(message).split())
+PROG = "python -m tf_amgan.evaluate"
 
 
 def _check_paths(args) -> None:
@@ -259,15 +102,19 @@ def import_tensorflow_quietly():
 
 
 def main(argv=None) -> int:
-    """Parses `argv`, evaluates, prints one JSON line. Returns the exit code (0, or 2 on errors)."""
+    """Parses `argv` (default: sys.argv[1:]), evaluates, prints one JSON line. Returns the exit
+    code: 0, or 2 after one `error:` line on bad flags or input."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = commandline.parse(
+        eval_flags.make_flags, sys.argv[1:] if argv is None else argv, PROG, __doc__
+    )
+    if isinstance(args, int):
+        return args
     try:
-        args = _parser().parse_args(argv)
         import_tensorflow_quietly()  # before tf_amgan.metrics, which imports it
         _check_paths(args)
-    except (_UsageError, ValueError, FileNotFoundError) as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+    except (ValueError, FileNotFoundError) as e:
+        return commandline.error(e)
 
     from tf_amgan import classifiers, data, evaluation
     from tf_amgan.evaluation import external
@@ -289,17 +136,18 @@ def main(argv=None) -> int:
             dataset = dataset or (classifier.info.get("dataset") if classifier else None)
             if data_options is None and classifier is not None:
                 data_options = classifier.info.get("data_options")
+        download = {"auto": None, "true": True, "false": False}[args.download]
         source, kind = external.open_generator(
             args.generator, dataset=dataset, data_options=data_options,
             num_classes=args.num_classes or (classifier.num_classes if classifier else None),
-            value_range=args.sample_range, channels=args.sample_channels, pad=args.sample_pad,
+            value_range=args.sample_range, channels=int(args.sample_channels) if args.sample_channels else None,
+            pad=args.sample_pad,
             shuffle=args.shuffle, images_key=args.images_key, labels_key=args.labels_key,
             labels_path=args.labels_path, on_bad_file=args.on_bad_file,
             signature=args.saved_model_signature, input_name=args.saved_model_input,
             label_input=args.saved_model_label_input, output_name=args.saved_model_output,
             noise=args.saved_model_noise, layout=args.saved_model_layout,
-            real_split=args.real_source_split, data_dir=args.data_dir,
-            download={"auto": None, "true": True, "false": False}[args.download],
+            real_split=args.real_source_split, data_dir=args.data_dir, download=download,
         )  # fmt: skip
         options = evaluation.EvalOptions(
             metrics=None if args.metrics == "auto" else tuple(args.metrics.split(",")),
@@ -316,7 +164,7 @@ def main(argv=None) -> int:
             is_protocol=args.is_protocol,
             p004_report_samples=args.p004_report_samples,
             data_dir=args.data_dir,
-            download={"auto": None, "true": True, "false": False}[args.download],
+            download=download,
         )
         result = evaluation.evaluate(
             source, options, classifier=classifier, inception=inception, dataset=args.dataset,
@@ -328,15 +176,14 @@ def main(argv=None) -> int:
         if out:
             atomic_write_json(out, record)
     except (ValueError, FileNotFoundError, unavailable) as e:
-        print(f"error: {_one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+        return commandline.error(e)
     print(json.dumps(record, sort_keys=True))
-    return EXIT_OK
+    return commandline.EXIT_OK
 
 
 def run() -> int:
     """Console-script entry point (`tf-amgan-evaluate`)."""
-    return main(sys.argv[1:])
+    return main()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ import numpy as np
 
 from tf_amgan import data
 from tf_amgan.metrics import fid as fid_lib
-from tf_amgan.progress import SampleProgress
+from tf_amgan.progress import sample_progress
+
+__all__ = [
+    "real_features",
+]
 
 __all__ = [
     "real_class_statistics",
@@ -88,7 +92,7 @@ def real_features(
         prd_rows = set(rows[rng.permutation(len(rows))[: min(prd_samples, len(rows))]].tolist())
     stats = fid_lib.FeatureStatistics(network.feature_dim)
     prd_parts = []
-    bar = SampleProgress(len(rows), enabled=progress, label="real features")
+    bar = sample_progress(len(rows), enabled=progress, label="real features")
     for s in range(0, len(rows), batch_size):
         idx = rows[s : s + batch_size]
         batch = images[idx]

@@ -53,7 +53,7 @@ from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
 from tf_amgan.metrics import scores as scores_lib
 from tf_amgan.metrics import synthetic as synthetic_lib
-from tf_amgan.progress import SampleProgress
+from tf_amgan.progress import sample_progress
 
 __all__ = [
     "ALL_METRICS",
@@ -342,7 +342,7 @@ def evaluate(
     intra_grouping = None
     p004_probs: list[np.ndarray] = []  # is_net predictions, select then report samples
 
-    bar = SampleProgress(n_total + n_report, enabled=progress)
+    bar = sample_progress(n_total + n_report, enabled=progress)
     done = 0
     it = _split_stream(source.batches(n_total + n_report, options.batch_size, options.seed),
                        n_total)  # fmt: skip

@@ -9,6 +9,7 @@ every number in the report is one that a run of the committed code wrote there.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from collections import defaultdict
@@ -18,7 +19,7 @@ import numpy as np
 
 from tf_amgan.io_utils import atomic_write_bytes, atomic_write_text
 from tf_amgan.metrics.correlation import pearson_correlation
-from tf_amgan.study import specs
+from tf_amgan.study import convergence, specs
 
 # Metric key in the records -> (column title, lower is better).
 METRIC_TITLES = {
@@ -520,20 +521,47 @@ def correlation_figure(path: str, results: dict) -> bool:
 CLAIMS = {"p001_table1": claims_p001_table1}
 
 
-def _claims_section(claims) -> str:
+def _claims_section(claims, other: tuple[str, dict[str, str]] | None = None) -> str:
+    """`other`: (scale name, claim -> verdict) of the same study at another scale, as a column."""
     if not claims:
         return ""
     counts = defaultdict(int)
     for _, v, _ in claims:
         counts[v] += 1
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-    lines = ["## Do the papers' claims hold at this scale?\n", f"{len(claims)} claims: {summary}.\n",
-             "| claim | verdict | our numbers |", "|---|---|---|"]  # fmt: skip
-    lines += [f"| {c} | **{v}** | {e} |" for c, v, e in claims]
+    lines = [
+        "## Do the papers' claims hold at this scale?\n",
+        f"{len(claims)} claims: {summary}.\n",
+    ]
+    if other is None:
+        lines += ["| claim | verdict | our numbers |", "|---|---|---|"]
+        lines += [f"| {c} | **{v}** | {e} |" for c, v, e in claims]
+    else:
+        scale, verdicts = other
+        lines += [f"| claim | verdict | our numbers | at scale {scale} | same verdict? |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for c, v, e in claims:
+            w = verdicts.get(c)
+            same = "–" if w is None else ("yes" if w == v else "**changed**")
+            lines.append(f"| {c} | **{v}** | {e} | {w or '–'} | {same} |")
     lines.append("\n'holds within noise': the means agree with the claim but the gap is smaller "
                  "than the larger seed std of the two. Verdicts are computed from the numbers "
                  "in results.json by tf_amgan/study/report.py.\n")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _other_scale_verdicts(study, results: dict, out_dir: str, claims_of):
+    """The claims' verdicts at the study's `cpu` scale, read from its sibling results.json."""
+    if results["scale"] == "cpu":
+        return None
+    path = os.path.join(os.path.dirname(os.path.abspath(out_dir)), "cpu", "results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        other = json.load(f)
+    if not other.get("records"):
+        return None
+    return "cpu", {c: v for c, v, _ in claims_of(study, other, aggregate(other))}
 
 
 def _settings_section(results: dict) -> str:
@@ -599,7 +627,12 @@ def build(results: dict, out_dir: str) -> str:
             md.append("The real-data row is the ceiling to read the models against: held-out test "
                       "images with their labels through the same evaluation (its FID is between "
                       "the train statistics and the test images).\n")  # fmt: skip
-        md.append(_claims_section(CLAIMS.get(study.name, claims_generic)(study, results, agg)))
+        claims_of = CLAIMS.get(study.name, claims_generic)
+        md.append(_claims_section(claims_of(study, results, agg),
+                                  _other_scale_verdicts(study, results, out_dir, claims_of)))  # fmt: skip
+        if any(convergence.fid_points(r.get("curves", {}).get("eval", []))
+               for r in results["records"]):  # fmt: skip
+            md.append(convergence.section(results))
         md.append("## Training curves\n")
         for lab in study.labelings:
             name = f"curves_{lab}.png"

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import platform
 import time
 from typing import Any
 
@@ -195,8 +196,9 @@ def evaluate_cell(cfg, settings: Settings, study: specs.Study, networks: _Networ
         dataset=cfg.dataset,
         data_options=cfg.data_options,
     )
-    meta = {k: result.meta[k] for k in ("is_network", "feature_network", "acc_reference", "seconds",
-                                         "mode_counts") if k in result.meta}  # fmt: skip
+    keep = ("is_network", "feature_network", "acc_reference", "seconds", "mode_counts",
+            "am_mean_prediction")  # fmt: skip
+    meta = {k: result.meta[k] for k in keep if k in result.meta}
     if "msssim" in result.meta:
         meta["msssim_grouping"] = result.meta["msssim"]["grouping"]
         meta["msssim_per_class_mean"] = result.meta["msssim"]["per_class_mean"]
@@ -274,6 +276,7 @@ def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, netw
             "steps": int(result.step),
             "seconds_this_call": round(train_seconds, 1),
             "mean_step_time": round(sum(step_times) / len(step_times), 5) if step_times else None,
+            "cpu_model": cpu_model(),
         },
         "final": {**final, "seconds": round(eval_seconds, 1)},
         "curves": {
@@ -281,6 +284,18 @@ def run_cell(cfg, settings: Settings, study: specs.Study, cell: specs.Cell, netw
             "train": _thin(train_log, TRAIN_CURVE_KEYS),
         },
     }
+
+
+def cpu_model() -> str | None:
+    """lscpu's model name (our machines differ from run to run; every step time names its CPU)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def _copy_samples(cfg, out_dir: str, cell: specs.Cell) -> str | None:
