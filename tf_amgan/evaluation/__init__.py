@@ -8,7 +8,7 @@
   cli.py         the `python -m tf_amgan.evaluate` command
   category_eval.py  latent-code models: categories vs classes (P003)
 
-The public names of sources, reference and runner are available here, resolved lazily so that
+The public names of sources, reference, runner and external are available here, resolved lazily so that
 importing the command module does not import TensorFlow first.
 """
 
@@ -30,8 +30,9 @@ _NAMES = {
     "real_features": "reference",
     "real_class_statistics": "reference",
     **dict.fromkeys(
-        ("ArraySource", "FolderSource", "ForeignSavedModelSource", "RealDataSource", "open_array",
-         "open_generator", "real_data_row"),
+        ("IMAGE_EXTENSIONS", "VALUE_RANGES", "ArraySource", "FolderSource",
+         "ForeignSavedModelSource", "RealDataSource", "detect_value_range", "open_array",
+         "open_generator", "real_data_row", "to_unit_range"),
         "external",
     ),
 }  # fmt: skip

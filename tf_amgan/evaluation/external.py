@@ -190,9 +190,10 @@ class _FiniteSource(SampleSource):
 
     def _order(self, num_samples: int, seed: int) -> np.ndarray:
         if num_samples > self.num_available:
+            where = self.describe().get("path", "the source")
             raise ValueError(
-                f"mismatched sizes: {num_samples} samples requested but {self.describe()['path']} "
-                f"holds {self.num_available}"
+                f"mismatched sizes: {num_samples} samples requested but {where} holds "
+                f"{self.num_available}"
             )
         if not self.shuffle:
             return np.arange(num_samples)
