@@ -92,3 +92,11 @@ def test_command_modules_do_not_import_tensorflow():
     env = {"PYTHONPATH": str(ROOT.parent), "PATH": "/usr/bin:/bin"}
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT.parent / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(ln.strip() for ln in readme.splitlines() if "python -m pytest" in ln)
+    assert command in ci.splitlines(), (command, ci)
+    assert "--durations=15" in command

@@ -19,10 +19,6 @@ from tf_amgan.classifiers.dataset import (
     RECIPES,
     DatasetClassifier,
     Recipe,
-    build_classifier,
-    build_cnn,
-    build_densenet_bc,
-    build_mlp,
     default_arch,
     fit_classifier,
     load_classifier,
@@ -36,6 +32,12 @@ from tf_amgan.classifiers.inception import (
     KerasImageClassifier,
     find_inception_weights,
     load_inception,
+)
+from tf_amgan.classifiers.networks import (
+    build_classifier,
+    build_cnn,
+    build_densenet_bc,
+    build_mlp,
 )
 
 __all__ = [

@@ -51,7 +51,7 @@ from tf_amgan.evaluation.sources import SampleBatch, SampleSource, TrainerSource
 from tf_amgan.io_utils import append_jsonl, json_safe
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
-from tf_amgan.metrics import scores as scores_lib
+from tf_amgan.metrics import streaming as streaming_lib
 from tf_amgan.metrics import synthetic as synthetic_lib
 from tf_amgan.progress import sample_progress
 
@@ -320,14 +320,14 @@ def evaluate(
     splits = max(1, min(options.splits, n_total))
     cls_acc = None
     if needs_cls or any(m in metrics for m in ("am", "am_v1", "mode", "acc")):
-        cls_acc = scores_lib.PredictionAccumulator(classifier.num_classes, splits=splits,
+        cls_acc = streaming_lib.PredictionAccumulator(classifier.num_classes, splits=splits,
                                                    total=n_total)  # fmt: skip
     is_acc = None
     if "is" in metrics:
         if is_net is classifier and cls_acc is not None:
             is_acc = cls_acc
         else:
-            is_acc = scores_lib.PredictionAccumulator(is_net.num_classes, splits=splits,
+            is_acc = streaming_lib.PredictionAccumulator(is_net.num_classes, splits=splits,
                                                       total=n_total)  # fmt: skip
         meta["is_network"] = is_net.info.get("kind")
     fake_stats = fid_lib.FeatureStatistics(feat_net.feature_dim) if "fid" in metrics else None

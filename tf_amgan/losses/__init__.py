@@ -43,7 +43,12 @@ from tf_amgan.losses.kplus1 import (
     labelgan_generator_loss,
     samgan_generator_loss,
 )
-from tf_amgan.losses.registry import available_objectives, get_objective
+from tf_amgan.losses.registry import (
+    available_objectives,
+    get_objective,
+    register_model,
+    unregister_model,
+)
 
 __all__ = [
     "BinaryAuxObjective",
@@ -64,7 +69,9 @@ __all__ = [
     "kplus1_discriminator_loss",
     "labelgan_generator_loss",
     "log_class_distribution",
+    "register_model",
     "samgan_generator_loss",
     "semi_supervised_loss",
+    "unregister_model",
     "unsupervised_marginal_loss",
 ]

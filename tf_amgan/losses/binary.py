@@ -162,7 +162,7 @@ class GANObjective(common.Objective):
         fake = common.check_logits(fake_logits, 1, "fake_logits")
         return gan_generator_loss(fake[:, 0], label_smoothing=self._s)
 
-    def real_probability(self, logits):
+    def real_probability(self, logits, labels=None):
         return tf.sigmoid(common.check_logits(logits, 1, "logits")[:, 0])
 
 
@@ -234,5 +234,5 @@ class BinaryAuxObjective(common.Objective):
     def class_logits(self, logits):
         return common.check_logits(logits, self.head_units, "logits")[:, 1:]
 
-    def real_probability(self, logits):
+    def real_probability(self, logits, labels=None):
         return tf.sigmoid(common.check_logits(logits, self.head_units, "logits")[:, 0])

@@ -2,7 +2,8 @@
 
 These models feed G a categorical code c_f ~ P(C) over d_c categories next to the noise,
 G(z, c_f), and (except M-21) train a third network, the classifier Q (d_c-way softmax, separate
-from D as in all P003 experiments). The trainer draws c_f from the prior and calls:
+from D as in all P003 experiments). `tf_amgan.training.families.LatentCodeFamily` draws c_f
+from the prior and calls:
 
   D: discriminator_loss(a_r, real_categories, a_f, c_f) + Σ weight · ‖∇_{x'} score(x')‖²  (penalties
      with network "discriminator", e.g. R2)
@@ -20,12 +21,12 @@ float32, and stable for logits of magnitude 100.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import tensorflow as tf
 
 from tf_amgan.losses import common
+from tf_amgan.losses.common import InputPenalty
 
 __all__ = [
     "PRIOR_KINDS",
@@ -146,30 +147,12 @@ def input_gradient_penalty(score_fn: Callable[[tf.Tensor], tf.Tensor], x) -> tf.
 # The objective.
 
 
-@dataclasses.dataclass(frozen=True)
-class InputPenalty:
-    """A per-example penalty weight · ‖∇_{x'} score(x')‖² on generated samples x'.
-
-    Attributes:
-      name: metrics key ("r2", "creg").
-      network: DISCRIMINATOR or CLASSIFIER: whose loss it joins (and whose parameters it trains).
-      weight: λ (> 0; zero-weight penalties are not declared at all).
-      score: (fake_logits `[B, head_units]`, classifier_logits `[B, d_c]` or None, codes `[B, d_c]`)
-        -> `[B]`.
-    """
-
-    name: str
-    network: str
-    weight: float
-    score: Callable[[tf.Tensor, tf.Tensor | None, tf.Tensor], tf.Tensor]
+def _r2_score(outputs, codes):
+    return adversarial_score(outputs[DISCRIMINATOR], codes)
 
 
-def _r2_score(fake_logits, classifier_logits, codes):
-    return adversarial_score(fake_logits, codes)
-
-
-def _creg_score(fake_logits, classifier_logits, codes):
-    return classifier_penalty_score(classifier_logits, codes)
+def _creg_score(outputs, codes):
+    return classifier_penalty_score(outputs[CLASSIFIER], codes)
 
 
 class LatentCodeObjective(common.Objective):

@@ -12,9 +12,10 @@ stays finite and accurate for logits of magnitude 100. H(p, q) = -Σ_i p_i log q
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
@@ -22,6 +23,7 @@ __all__ = [
     "DYNAMIC",
     "PREDEFINED",
     "FAKE_LOGIT_CHOICES",
+    "InputPenalty",
     "Objective",
     "as_float32",
     "as_labels",
@@ -178,6 +180,23 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
 # The interface every objective implements.
 
 
+@dataclasses.dataclass(frozen=True)
+class InputPenalty:
+    """A per-example penalty weight · ‖∇_{x'} score(x')‖² on generated samples x'.
+
+    Attributes:
+      name: metrics key ("r2", "creg").
+      network: the name of the critic whose loss it joins (and whose parameters it trains).
+      weight: λ (> 0; zero-weight penalties are not declared at all).
+      score: (critic outputs on x' {name: logits}, the fakes' condition) -> `[B]`.
+    """
+
+    name: str
+    network: str
+    weight: float
+    score: Callable[[dict, tf.Tensor], tf.Tensor]
+
+
 class Objective:
     """A GAN objective: the D head layout plus per-example D and G losses.
 
@@ -195,6 +214,8 @@ class Objective:
     head_units: int
     labelings: tuple[str, ...] = (DYNAMIC, PREDEFINED)
     uses_targets: bool = False
+    # True when generator_loss takes D's logits on the real batch as a third argument (M-14).
+    generator_needs_data_logits: bool = False
 
     def __init__(self, name: str, num_classes: int, options: dict):
         self.name = name
@@ -244,8 +265,12 @@ class Objective:
         targets = tf.argmax(self.class_logits(fake_logits), axis=-1, output_type=tf.int32)
         return tf.stop_gradient(targets)
 
-    def real_probability(self, logits) -> tf.Tensor:
-        """D_r(x) float32 `[batch]` (for D accuracy logging)."""
+    def real_probability(self, logits, labels=None) -> tf.Tensor:
+        """D_r(x) float32 `[batch]` (for D accuracy logging).
+
+        labels: int `[batch]` classes of the examples; only heads that depend on the class
+        (projection) use them.
+        """
         raise NotImplementedError
 
     def _fake_targets(self, fake_targets) -> tf.Tensor:

@@ -246,6 +246,6 @@ class KPlusOneObjective(common.Objective):
     def class_logits(self, logits):
         return self._check(logits, "logits")[:, :-1]
 
-    def real_probability(self, logits):
+    def real_probability(self, logits, labels=None):
         logits = common.kplus1_logits(self._check(logits, "logits"), self.options["fake_logit"])
         return tf.sigmoid(common.real_logit(logits[:, :-1]) - logits[:, -1])

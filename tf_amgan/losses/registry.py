@@ -1,7 +1,10 @@
-"""Objective registry: model name -> objective factory, its options and their defaults.
+"""Model registry: model name -> objective factory, its options and defaults, and its family.
 
 This is the only place that maps model names to loss variants (style anchors: no `if model == ...`
-elsewhere). Aliases keep their own `name` but build the same objective.
+elsewhere). Aliases keep their own `name` but build the same objective. The family
+(`tf_amgan.training.families`) is the train-step side of a model: the trainer asks it, never the
+name.
+A new variant is one `register_model` call (e.g. from a module named in --import_modules).
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from typing import Any
 
 from tf_amgan.losses import binary, cgpgan, common, kplus1, projection, semisup
 
-__all__ = ["available_objectives", "get_objective", "uses_latent_code"]
+__all__ = [
+    "available_objectives",
+    "family_of",
+    "get_objective",
+    "register_model",
+    "unregister_model",
+    "uses_latent_code",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +32,9 @@ class _Entry:
     factory: Callable[..., common.Objective]
     defaults: dict[str, Any]  # every accepted option with its default
     summary: str
-    latent: bool = False  # G takes a categorical code c_f ~ P(C) (tf_amgan.losses.cgpgan)
+    # The train-step side, a kind of tf_amgan.training.families: "class_label" or "latent_code"
+    # (G takes a categorical code c_f ~ P(C), tf_amgan.losses.cgpgan).
+    family: str = "class_label"
 
 
 _SMOOTH = {"label_smoothing": 1.0, "projection": False}
@@ -95,24 +107,30 @@ _REGISTRY: dict[str, _Entry] = {
         _latent(head="categorical", classifier=True, generator_classification=False),
         {**_INFOGAN, "lambda_creg": 0.1, "prior": "dynamic"},
         "CGPGAN: CAGAN head, classifier Q, Eq. 10 penalty, dynamic prior (M-23)",
-        latent=True,
+        family="latent_code",
     ),
     "infogan": _Entry(
-        _INFO, {**_INFOGAN, "prior": "fixed"}, "InfoGAN, fixed prior (M-20)", latent=True
+        _INFO,
+        {**_INFOGAN, "prior": "fixed"},
+        "InfoGAN, fixed prior (M-20)",
+        family="latent_code",
     ),
     "elastic_infogan": _Entry(
         _INFO,
         {**_INFOGAN, "prior": "gumbel"},
         "Elastic InfoGAN without the contrastive loss: Gumbel-softmax prior (M-22)",
-        latent=True,
+        family="latent_code",
     ),
     "gan_categorical": _Entry(
         _latent(head="single", classifier=False, generator_classification=False),
         {"lambda_r2": 1.0, "prior": "fixed"},
         "vanilla GAN with a categorical latent code (M-21)",
-        latent=True,
+        family="latent_code",
     ),
 }
+
+
+_BUILTIN = frozenset(_REGISTRY)
 
 
 def available_objectives() -> list[str]:
@@ -120,14 +138,58 @@ def available_objectives() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def uses_latent_code(name: str) -> bool:
-    """Whether `name`'s generator takes a categorical code c_f ~ P(C) (CGPGAN, InfoGAN family)."""
+def register_model(
+    name: str,
+    factory: Callable[..., common.Objective],
+    defaults: dict[str, Any] | None = None,
+    summary: str = "",
+    family: str = "class_label",
+) -> None:
+    """Adds a model variant: `factory(name, num_classes, **options)` -> Objective.
+
+    Args:
+      name: the --model name (must be new).
+      factory: builds the objective; receives every option of `defaults` (resolved).
+      defaults: accepted options with their defaults (label_smoothing and projection are
+        applied by their own code paths only when listed here).
+      summary: one line for listings.
+      family: the kind of tf_amgan.training.families the trainer uses ("class_label": G(z) or
+        G(z, onehot(y)) and one discriminator; "latent_code": the P003 models).
+
+    Raises:
+      ValueError: the name is taken.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"model name must be a non-empty string, got {name!r}")
+    if name in _REGISTRY:
+        raise ValueError(f"model {name!r} is already registered")
+    _REGISTRY[name] = _Entry(factory, dict(defaults or {}), summary, family)
+
+
+def unregister_model(name: str) -> None:
+    """Removes a model added by `register_model` (tests); built-in models cannot be removed."""
+    if name in _BUILTIN:
+        raise ValueError(f"model {name!r} is built in")
+    _REGISTRY.pop(name, None)
+
+
+def _entry(name: str) -> _Entry:
     entry = _REGISTRY.get(name) if isinstance(name, str) else None
     if entry is None:
         raise ValueError(
             f"unknown objective {name!r}; valid names: {', '.join(available_objectives())}"
         )
-    return entry.latent
+    return entry
+
+
+def uses_latent_code(name: str) -> bool:
+    """Whether `name`'s generator takes a categorical code c_f ~ P(C) (CGPGAN, InfoGAN family)."""
+    return _entry(name).family == "latent_code"
+
+
+def family_of(name: str) -> str:
+    """The family kind (tf_amgan.training.families) the trainer uses for model `name`."""
+    return _entry(name).family
 
 
 def get_objective(name: str, num_classes: int, **options) -> common.Objective:
@@ -161,11 +223,7 @@ def get_objective(name: str, num_classes: int, **options) -> common.Objective:
       ValueError: unknown name, bad num_classes or an invalid option value.
       TypeError: an option this objective does not accept, or of the wrong type.
     """
-    entry = _REGISTRY.get(name) if isinstance(name, str) else None
-    if entry is None:
-        raise ValueError(
-            f"unknown objective {name!r}; valid names: {', '.join(available_objectives())}"
-        )
+    entry = _entry(name)
     if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
         raise TypeError(f"num_classes must be an int, got {num_classes!r}")
     num_classes = int(num_classes)

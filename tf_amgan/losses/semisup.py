@@ -110,5 +110,5 @@ class SemiSupervisedObjective(common.Objective):
     def class_logits(self, logits):
         return self.base.class_logits(logits)
 
-    def real_probability(self, logits):
+    def real_probability(self, logits, labels=None):
         return self.base.real_probability(logits)

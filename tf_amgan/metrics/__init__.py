@@ -1,7 +1,8 @@
 """Evaluation metrics (seed-spec §2, E-1..E-13): pure functions and streaming accumulators.
 
-- `scores`: Inception Score (+ P004 protocol), Mode Score, AM Score (P001; P000 as `am_score_v1`),
-  class accuracy (P004), clustering accuracy; `PredictionAccumulator` for streaming.
+- `scores`: Inception Score (+ P004 protocol), Mode Score, AM Score (P001; P000 as `am_score_v1`).
+- `accuracy`: class accuracy (P004), clustering accuracy.
+- `streaming`: `PredictionAccumulator`, the scores and class accuracy from sufficient statistics.
 - `msssim`: small-image MS-SSIM in TF and per-class intra-class diversity.
 - `fid`: FID from features or `FeatureStatistics`, intra-class FID, k-NN precision/recall.
 - `synthetic`: oracle NLL, mode coverage and high-quality share for Gaussian mixtures.
@@ -10,6 +11,12 @@
 Networks that produce predictions/features are loaded elsewhere; these functions take arrays.
 """
 
+from tf_amgan.metrics.accuracy import (
+    ClassAccuracy,
+    ClusteringAccuracy,
+    class_accuracy,
+    clustering_accuracy,
+)
 from tf_amgan.metrics.correlation import (
     metric_nll_correlation,
     nll_correlation_study,
@@ -39,22 +46,18 @@ from tf_amgan.metrics.scores import (
     DEFAULT_EPS,
     AMScore,
     AMScoreV1,
-    ClassAccuracy,
-    ClusteringAccuracy,
     InceptionScore,
     P004InceptionScore,
-    PredictionAccumulator,
     am_score,
     am_score_v1,
-    class_accuracy,
     class_prior,
-    clustering_accuracy,
     entropy,
     inception_score,
     inception_score_p004,
     log_probabilities,
     mode_score,
 )
+from tf_amgan.metrics.streaming import PredictionAccumulator
 from tf_amgan.metrics.synthetic import (
     ModeCoverage,
     gaussian_mixture_log_prob,

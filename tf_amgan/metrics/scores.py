@@ -1,4 +1,4 @@
-"""Prediction-based scores: Inception Score, Mode Score, AM Score (both versions), accuracies.
+"""Prediction-based scores: Inception Score, Mode Score, AM Score (both versions).
 
 All functions are pure NumPy, compute in float64 and take class predictions `[N, K]` that are
 either probabilities (default) or logits (`from_logits=True`; any float dtype, incl. float16).
@@ -15,7 +15,8 @@ order) and the std is the population std (ddof = 0). Conditional generators ofte
 in class order; pass `shuffle_seed` to split a random permutation instead.
 
 Large inputs (50k x 1008) are processed in row chunks, so no full float64 copy is made. For
-streaming use `PredictionAccumulator`, which keeps only sufficient statistics.
+streaming use `metrics.streaming.PredictionAccumulator`, which keeps only sufficient statistics;
+accuracies are in `metrics.accuracy`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import dataclasses
 from collections.abc import Iterator
 
 import numpy as np
-import scipy.optimize
 import scipy.special
 
 DEFAULT_EPS = 1e-18
@@ -34,16 +34,11 @@ __all__ = [
     "DEFAULT_EPS",
     "AMScore",
     "AMScoreV1",
-    "ClassAccuracy",
-    "ClusteringAccuracy",
     "InceptionScore",
     "P004InceptionScore",
-    "PredictionAccumulator",
     "am_score",
     "am_score_v1",
-    "class_accuracy",
     "class_prior",
-    "clustering_accuracy",
     "entropy",
     "inception_score",
     "inception_score_p004",
@@ -133,42 +128,6 @@ class AMScoreV1:
     score: float
     sample_term: float
     mean_term: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassAccuracy:
-    """Classifier accuracy on labelled (generated) samples (P004 §4.1 "Inception accuracy", E-5).
-
-    Attributes:
-      mean_class_accuracy: per-class accuracy averaged over classes that have samples.
-      per_class: `[K]` accuracy per intended class (NaN where a class has no sample).
-      counts: `[K]` samples per intended class.
-      overall: fraction of all samples classified as their intended class.
-      split_mean, split_std: mean ± std of `mean_class_accuracy` over splits (P004 Fig. 3 error
-        bars use 10 subsets); equal to (mean_class_accuracy, 0.0) with one split.
-    """
-
-    mean_class_accuracy: float
-    per_class: np.ndarray
-    counts: np.ndarray
-    overall: float
-    split_mean: float
-    split_std: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusteringAccuracy:
-    """Accuracy of a clustering under the best one-to-one cluster-to-class matching.
-
-    Attributes:
-      accuracy: matched samples / all samples. Samples in unmatched clusters count as errors.
-      cluster_to_class: `[num_clusters]` matched class per cluster, -1 if unmatched.
-      contingency: `[num_clusters, num_classes]` sample counts.
-    """
-
-    accuracy: float
-    cluster_to_class: np.ndarray
-    contingency: np.ndarray
 
 
 # ----------------------------------------------------------------------------------------------
@@ -520,289 +479,3 @@ def am_score_v1(
     sample_term = ce_sum / n
     mean_term = _cross_entropy(prior, p_sum / n)
     return AMScoreV1(score=sample_term - mean_term, sample_term=sample_term, mean_term=mean_term)
-
-
-# ----------------------------------------------------------------------------------------------
-# Accuracies.
-
-
-def _predicted_labels(predictions) -> np.ndarray:
-    predictions = np.asarray(predictions)
-    if predictions.ndim == 2:
-        return np.argmax(predictions, axis=1)
-    if predictions.ndim == 1 and np.issubdtype(predictions.dtype, np.integer):
-        return predictions
-    raise ValueError("predictions must be [N, K] scores or [N] integer labels")
-
-
-def _mean_class_accuracy(pred: np.ndarray, labels: np.ndarray, k: int):
-    counts = np.bincount(labels, minlength=k)
-    correct = np.bincount(labels[pred == labels], minlength=k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_class = np.where(counts > 0, correct / np.maximum(counts, 1), np.nan)
-    return float(np.nanmean(per_class)), per_class, counts
-
-
-def class_accuracy(
-    predictions,
-    labels,
-    *,
-    num_classes: int | None = None,
-    splits: int | None = None,
-    shuffle_seed: int | None = None,
-) -> ClassAccuracy:
-    """Per-class accuracy averaged over classes (P004 §4.1 Inception accuracy; E-5).
-
-    Args:
-      predictions: `[N, K]` scores/probabilities/logits (argmax is taken) or `[N]` int labels.
-      labels: `[N]` intended (conditioning) class of each sample.
-      num_classes: K (default: inferred from the inputs).
-      splits: optional number of subsets for the std of the mean class accuracy (P004: 10).
-      shuffle_seed: split a random permutation instead of contiguous groups.
-
-    Returns:
-      ClassAccuracy.
-    """
-    pred = _predicted_labels(predictions)
-    labels = np.asarray(labels).astype(np.int64)
-    if pred.shape != labels.shape:
-        raise ValueError(f"predictions give {pred.shape} labels, but labels is {labels.shape}")
-    if labels.size == 0 or labels.min() < 0:
-        raise ValueError("labels must be non-empty and non-negative")
-    k = num_classes
-    if k is None:
-        width = np.asarray(predictions).shape[1] if np.asarray(predictions).ndim == 2 else 0
-        k = max(int(labels.max()) + 1, int(pred.max()) + 1, width)
-    mean_acc, per_class, counts = _mean_class_accuracy(pred, labels, k)
-    split_values = [
-        _mean_class_accuracy(pred[rows], labels[rows], k)[0]
-        for rows in _split_rows(len(labels), splits, shuffle_seed)
-    ]
-    return ClassAccuracy(
-        mean_class_accuracy=mean_acc,
-        per_class=per_class,
-        counts=counts,
-        overall=float(np.mean(pred == labels)),
-        split_mean=float(np.mean(split_values)),
-        split_std=float(np.std(split_values)),
-    )
-
-
-def clustering_accuracy(cluster_ids, labels) -> ClusteringAccuracy:
-    """Clustering accuracy under the best one-to-one matching (Hungarian algorithm).
-
-    Not a seed-paper number (E-14a, Q-19): an extra for scoring CGPGAN/InfoGAN categories against
-    true labels. With more clusters than classes each class is matched to at most one cluster and
-    the samples of unmatched clusters count as errors.
-
-    Args:
-      cluster_ids: `[N]` non-negative int cluster (category) of each sample.
-      labels: `[N]` non-negative int true class.
-
-    Returns:
-      ClusteringAccuracy.
-    """
-    cluster_ids = np.asarray(cluster_ids).astype(np.int64)
-    labels = np.asarray(labels).astype(np.int64)
-    if cluster_ids.shape != labels.shape or cluster_ids.ndim != 1 or labels.size == 0:
-        raise ValueError("cluster_ids and labels must be non-empty [N] arrays")
-    if cluster_ids.min() < 0 or labels.min() < 0:
-        raise ValueError("cluster_ids and labels must be non-negative")
-    contingency = np.zeros((cluster_ids.max() + 1, labels.max() + 1), dtype=np.int64)
-    np.add.at(contingency, (cluster_ids, labels), 1)
-    rows, cols = scipy.optimize.linear_sum_assignment(contingency, maximize=True)
-    mapping = np.full(contingency.shape[0], -1, dtype=np.int64)
-    mapping[rows] = cols
-    return ClusteringAccuracy(
-        accuracy=float(contingency[rows, cols].sum() / labels.size),
-        cluster_to_class=mapping,
-        contingency=contingency,
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# Streaming accumulator.
-
-
-class PredictionAccumulator:
-    """Streaming sufficient statistics for IS, Mode Score, AM Scores and class accuracy.
-
-    Memory is O(splits · K) whatever the number of samples: per split it keeps N, Σ_x C(x),
-    Σ_x log C(x) and Σ_x H(C(x)). All scores are exact functions of these sums
-    (log IS = H(C̄) - E_x H(C(x)), P001 Eq. 25), and agree with the array functions.
-
-    Args:
-      num_classes: K.
-      from_logits: `update` receives logits.
-      eps: probability epsilon (see the module docstring).
-      splits: number of contiguous splits, assigned by arrival order as openai/improved-gan does
-        (split i = samples [i·total//splits, (i+1)·total//splits)).
-      total: the final sample count; required when splits > 1.
-    """
-
-    def __init__(
-        self,
-        num_classes: int,
-        *,
-        from_logits: bool = False,
-        eps: float = DEFAULT_EPS,
-        splits: int = 1,
-        total: int | None = None,
-    ):
-        if splits < 1:
-            raise ValueError("splits must be >= 1")
-        if splits > 1 and (total is None or total < splits):
-            raise ValueError("splits > 1 needs total >= splits (the final number of samples)")
-        self.num_classes = int(num_classes)
-        self.from_logits = from_logits
-        self.eps = eps
-        self.splits = int(splits)
-        self.total = total
-        self._bounds = (
-            np.array([i * total // splits for i in range(splits + 1)])
-            if total is not None
-            else np.array([0, np.iinfo(np.int64).max])
-        )
-        self._n = np.zeros(self.splits, dtype=np.int64)
-        self._sum_p = np.zeros((self.splits, self.num_classes))
-        self._sum_logp = np.zeros((self.splits, self.num_classes))
-        self._sum_h = np.zeros(self.splits)
-        self._confusion = np.zeros((self.num_classes, self.num_classes), dtype=np.int64)
-        self._labelled = 0
-
-    @property
-    def num_samples(self) -> int:
-        return int(self._n.sum())
-
-    def update(self, predictions, labels=None) -> PredictionAccumulator:
-        """Adds a batch.
-
-        Args:
-          predictions: `[B, K]` probabilities (or logits if `from_logits`); any float dtype.
-          labels: optional `[B]` intended classes, for `class_accuracy` (pass on every update).
-
-        Returns:
-          self.
-        """
-        predictions = np.asarray(predictions)
-        if predictions.ndim != 2 or predictions.shape[1] != self.num_classes:
-            raise ValueError(
-                f"expected [B, {self.num_classes}] predictions, got {predictions.shape}"
-            )
-        start = self.num_samples
-        if self.total is not None and start + predictions.shape[0] > self.total:
-            raise ValueError(f"more than total={self.total} samples")
-        p, lp = log_probabilities(predictions, from_logits=self.from_logits, eps=self.eps)
-        with np.errstate(invalid="ignore"):
-            plogp = np.where(p > 0, p * lp, 0.0)
-        index = start + np.arange(predictions.shape[0])
-        split_of = np.searchsorted(self._bounds, index, side="right") - 1
-        for s in np.unique(split_of):
-            rows = split_of == s
-            self._n[s] += rows.sum()
-            self._sum_p[s] += p[rows].sum(axis=0)
-            self._sum_logp[s] += lp[rows].sum(axis=0)
-            self._sum_h[s] -= plogp[rows].sum()
-        if labels is not None:
-            labels = np.asarray(labels).astype(np.int64)
-            if labels.shape != (predictions.shape[0],):
-                raise ValueError(f"labels must have shape [{predictions.shape[0]}]")
-            np.add.at(self._confusion, (labels, np.argmax(predictions, axis=1)), 1)
-            self._labelled += labels.size
-        return self
-
-    def _check_complete(self):
-        if self.num_samples == 0:
-            raise ValueError("no samples accumulated")
-        if self.splits > 1 and self.num_samples != self.total:
-            raise ValueError(f"accumulated {self.num_samples} samples, expected total={self.total}")
-
-    def _stats(self, s: int | None):
-        if s is None:
-            return self._n.sum(), self._sum_p.sum(0), self._sum_logp.sum(0), self._sum_h.sum()
-        return self._n[s], self._sum_p[s], self._sum_logp[s], self._sum_h[s]
-
-    def mean_prediction(self) -> np.ndarray:
-        """`[K]` C̄ over all samples (use on training data to get C̄^train)."""
-        self._check_complete()
-        n, sum_p, _, _ = self._stats(None)
-        return sum_p / n
-
-    def _log_is(self, s):
-        n, sum_p, _, sum_h = self._stats(s)
-        return _entropy_of(sum_p / n) - sum_h / n
-
-    def inception_score(self) -> InceptionScore:
-        """InceptionScore of the accumulated samples (see `inception_score`)."""
-        self._check_complete()
-        n, sum_p, _, sum_h = self._stats(None)
-        split_scores = np.array([np.exp(self._log_is(s)) for s in range(self.splits)])
-        return InceptionScore(
-            score=float(np.exp(self._log_is(None))),
-            split_mean=float(np.mean(split_scores)),
-            split_std=float(np.std(split_scores)),
-            split_scores=split_scores,
-            entropy_of_mean=_entropy_of(sum_p / n),
-            mean_entropy=float(sum_h / n),
-            num_samples=int(n),
-        )
-
-    def mode_score(self, train_prior) -> float:
-        """Full-set Mode Score (see `mode_score`)."""
-        self._check_complete()
-        prior = _prior(train_prior, self.num_classes)
-        n, sum_p, _, sum_h = self._stats(None)
-        mean_p = sum_p / n
-        # E_x KL(C(x) ‖ prior) = -E_x H(C(x)) + H(C̄, prior), by linearity.
-        return float(np.exp(-sum_h / n + _cross_entropy(mean_p, prior) - _kl(mean_p, prior)))
-
-    def am_score(self, train_prior) -> AMScore:
-        """AMScore of the accumulated samples (see `am_score`); splits as configured."""
-        self._check_complete()
-        prior = _prior(train_prior, self.num_classes)
-
-        def terms(s):
-            n, sum_p, _, sum_h = self._stats(s)
-            return _kl(prior, sum_p / n), float(sum_h / n), sum_p / n
-
-        kl, mean_h, mean_p = terms(None)
-        split_scores = np.array([sum(terms(s)[:2]) for s in range(self.splits)])
-        return AMScore(
-            score=kl + mean_h,
-            kl_term=kl,
-            entropy_term=mean_h,
-            entropy_of_mean=_entropy_of(mean_p),
-            mean_prediction=mean_p,
-            split_mean=float(np.mean(split_scores)),
-            split_std=float(np.std(split_scores)),
-            split_scores=split_scores,
-        )
-
-    def am_score_v1(self, train_prior) -> AMScoreV1:
-        """AMScoreV1 of the accumulated samples (see `am_score_v1`)."""
-        self._check_complete()
-        prior = _prior(train_prior, self.num_classes)
-        n, sum_p, sum_logp, _ = self._stats(None)
-        sample_term = float(-np.sum(np.where(prior > 0, prior * sum_logp / n, 0.0)))
-        mean_term = _cross_entropy(prior, sum_p / n)
-        return AMScoreV1(
-            score=sample_term - mean_term, sample_term=sample_term, mean_term=mean_term
-        )
-
-    def class_accuracy(self) -> ClassAccuracy:
-        """ClassAccuracy over all labelled samples (no split std: reported as 0)."""
-        if self._labelled == 0 or self._labelled != self.num_samples:
-            raise ValueError("class_accuracy needs labels passed with every update")
-        counts = self._confusion.sum(axis=1)
-        correct = np.diag(self._confusion)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per_class = np.where(counts > 0, correct / np.maximum(counts, 1), np.nan)
-        mean_acc = float(np.nanmean(per_class))
-        return ClassAccuracy(
-            mean_class_accuracy=mean_acc,
-            per_class=per_class,
-            counts=counts,
-            overall=float(correct.sum() / counts.sum()),
-            split_mean=mean_acc,
-            split_std=0.0,
-        )

@@ -8,18 +8,18 @@ every number in the report is one that a run of the committed code wrote there.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 
-from tf_amgan.io_utils import atomic_write_bytes, atomic_write_text
+from tf_amgan.io_utils import atomic_write_text
 from tf_amgan.metrics.correlation import pearson_correlation
 from tf_amgan.study import convergence, specs
+from tf_amgan.study.aggregate import Agg, aggregate, group_key, groups, model_title
+from tf_amgan.study.figures import correlation_figure, curves_figure
 
 # Metric key in the records -> (column title, lower is better).
 METRIC_TITLES = {
@@ -36,55 +36,6 @@ METRIC_TITLES = {
     "am_v1": ("AM Score (P000)", False),
 }
 PAPER_METRIC = {"is": "is", "am": "am", "msssim": "msssim_max"}
-
-
-# ----------------------------------------------------------------------------------------------
-# Aggregation.
-
-
-class Agg:
-    """mean / std (ddof 1) / n of one metric over the seeds of a group."""
-
-    def __init__(self, values):
-        self.values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-        self.n = len(self.values)
-        self.mean = float(np.mean(self.values)) if self.values else float("nan")
-        self.std = float(np.std(self.values, ddof=1)) if self.n > 1 else float("nan")
-
-    def fmt(self, digits: int = 3) -> str:
-        if not self.n:
-            return "–"
-        if self.n == 1:
-            return f"{self.mean:.{digits}f} (n=1)"
-        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f} (n={self.n})"
-
-
-def groups(results: dict) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
-    for r in results["records"]:
-        out[r["cell"]["group"]].append(r)
-    return dict(out)
-
-
-def group_key(record: dict) -> tuple[str, str, str, str]:
-    c = record["cell"]
-    return c["dataset_key"], c["model"], c["variant"], c["labeling"]
-
-
-def aggregate(results: dict) -> dict[tuple[str, str, str, str], dict[str, Agg]]:
-    """(dataset key, model, variant, labeling) -> metric -> Agg over seeds."""
-    table: dict = {}
-    for recs in groups(results).values():
-        keys = sorted({k for r in recs for k in r["final"]["metrics"]})
-        table[group_key(recs[0])] = {
-            k: Agg([r["final"]["metrics"].get(k) for r in recs]) for k in keys
-        }
-    return table
-
-
-def _model_title(model: str, variant: str) -> str:
-    name = specs.MODEL_NAMES.get(model, model)
-    return f"{name} [{variant}]" if variant else name
 
 
 def _rows(study: specs.Study, agg) -> list[tuple[str, str]]:
@@ -122,7 +73,7 @@ def paper_table(study: specs.Study, results: dict, agg, metric: str) -> str:
             header += [f"{lab}: paper ({pd})", f"{lab}: ours ({d})"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for model, variant in _rows(study, agg):
-        row = [_model_title(model, variant)]
+        row = [model_title(model, variant)]
         for d in dkeys:
             pd = paper_column(study, results, d)
             for lab in study.labelings:
@@ -152,7 +103,7 @@ def all_metrics_table(study: specs.Study, agg, real_data: dict | None = None) ->
                 m = agg.get((d, model, variant, lab))
                 if m is None:
                     continue
-                row = [d, _model_title(model, variant), lab]
+                row = [d, model_title(model, variant), lab]
                 row += [m[k].fmt() if k in m else "–" for k in keys]
                 lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
@@ -356,7 +307,7 @@ def ring_table(study, results, agg) -> str:
         recs = next(v for v in by_group.values() if group_key(v[0])[1:3] == (model, variant))
         firsts = [first_full_coverage(r["curves"]["eval"], 8) for r in recs]
         shown = ", ".join("never" if f is None else str(f) for f in firsts)
-        row = [_model_title(model, variant)] + [m[k].fmt(3) if k in m else "–" for k in keys]
+        row = [model_title(model, variant)] + [m[k].fmt(3) if k in m else "–" for k in keys]
         lines.append("| " + " | ".join(row + [shown]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -428,91 +379,6 @@ def _safe_r(x, y) -> float:
         return pearson_correlation(x, y)
     except ValueError:
         return float("nan")
-
-
-# ----------------------------------------------------------------------------------------------
-# Figures.
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save_fig(fig, path: str) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def _mean_curve(records: list[dict], source: str, key: str):
-    """Mean / min / max over seeds at the steps all seeds share."""
-    series = []
-    for r in records:
-        pts = {p["step"]: p.get(key) for p in r["curves"][source] if p.get(key) is not None}
-        series.append(pts)
-    steps = sorted(set.intersection(*(set(s) for s in series))) if series else []
-    if not steps:
-        return None
-    vals = np.array([[s[t] for t in steps] for s in series], np.float64)
-    return np.array(steps), vals.mean(0), vals.min(0), vals.max(0)
-
-
-def curves_figure(path: str, results: dict, panels: list[tuple[str, str, str, bool]], title: str,
-                  select: Callable[[dict], bool] = lambda r: True) -> bool:  # fmt: skip
-    """One PNG: a panel per (source, key, label, log-scale), one line per group (seed mean)."""
-    plt = _plt()
-    by_group = {g: [r for r in recs if select(r)] for g, recs in groups(results).items()}
-    by_group = {g: v for g, v in by_group.items() if v}
-    if not by_group:
-        return False
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
-    for ax, (source, key, label, log) in zip(axes[0], panels, strict=True):
-        for recs in by_group.values():
-            c = recs[0]["cell"]
-            curve = _mean_curve(recs, source, key)
-            if curve is None:
-                continue
-            steps, mean, lo, hi = curve
-            line = ax.plot(steps, mean, label=_model_title(c["model"], c["variant"]), lw=1.4)[0]
-            if len(recs) > 1:
-                ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
-        ax.set_xlabel("step")
-        ax.set_title(label, fontsize=10)
-        if log:
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7, loc="best")
-    fig.suptitle(title, fontsize=10, y=1.04)
-    _save_fig(fig, path)
-    plt.close(fig)
-    return True
-
-
-def correlation_figure(path: str, results: dict) -> bool:
-    plt = _plt()
-    pts = [(p["nll"], p["is"], p["am_v1"]) for r in results["records"] for p in r["curves"]["eval"]
-           if all(p.get(k) is not None for k in ("nll", "is", "am_v1"))]  # fmt: skip
-    if len(pts) < 2:
-        return False
-    nll, is_, am = (np.array(v) for v in zip(*pts, strict=True))
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    for ax, vals, name in ((axes[0], is_, "IS"), (axes[1], am, "AM Score (P000)")):
-        ax.scatter(-nll, vals, s=6, alpha=0.5)
-        ax.set_xscale("symlog")
-        ax.set_xlabel("negative oracle NLL (symlog)")
-        ax.set_ylabel(name)
-        ax.grid(alpha=0.3)
-    fig.suptitle(
-        "P000 B.4: metric vs negative oracle NLL, every evaluated checkpoint", fontsize=10, y=1.04
-    )
-    _save_fig(fig, path)
-    plt.close(fig)
-    return True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -692,7 +558,7 @@ def build(results: dict, out_dir: str) -> str:
         md.append("## Samples (seed 0, final step)\n")
         for r in samples:
             c = r["cell"]
-            md.append(f"- {_model_title(c['model'], c['variant'])}, {c['labeling']}: "
+            md.append(f"- {model_title(c['model'], c['variant'])}, {c['labeling']}: "
                       f"![{c['name']}]({r['samples_png']})")  # fmt: skip
         md.append("")
     return "\n".join(md) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 from typing import Any
@@ -16,6 +17,8 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    # Modules imported before validation; they may register more models (losses.register_model).
+    import_modules: tuple[str, ...] = ()
     model: str = "amgan"
     labeling: str = "dynamic"
     dataset: str = "cifar10"
@@ -181,10 +184,15 @@ class Config:
     # ---- validation -----------------------------------------------------------------------
     def validate(self) -> Config:
         """Checks everything that can be checked without data or devices; raises ConfigError."""
-        _check(
-            self.model in flag_defs.MODELS,
-            f"unknown --model={self.model!r}; choose from {flag_defs.MODELS}",
-        )
+        for module in self.import_modules:
+            try:
+                importlib.import_module(module)
+            except ImportError as e:
+                raise ConfigError(f"--import_modules: cannot import {module!r} ({e})") from e
+        from tf_amgan.losses import registry
+
+        models = tuple(registry.available_objectives())
+        _check(self.model in models, f"unknown --model={self.model!r}; choose from {models}")
         _check(
             self.dataset in flag_defs.DATASETS,
             f"unknown --dataset={self.dataset!r}; choose from {flag_defs.DATASETS}",
@@ -244,8 +252,7 @@ class Config:
             self.labeled_fraction == 1.0 or self.labeling == "dynamic",
             "--labeled_fraction < 1 (semi-/unsupervised, M-12/M-13) needs --labeling=dynamic",
         )
-        if self.model in flag_defs.MODELS:
-            self._validate_latent()
+        self._validate_latent()
 
         from tf_amgan import data, losses
 
@@ -304,7 +311,7 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown config keys: {unknown}")
         values = dict(values)
-        for key in ("devices", "eval_metrics"):
+        for key in ("devices", "eval_metrics", "import_modules"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         for key in ("category_prior", "class_priors"):

@@ -45,7 +45,18 @@ def define_flags():
     _DEFINED = True
 
     # --- What to train (names fixed: scripts rely on them).
-    flags.DEFINE_enum("model", "amgan", MODELS, "Objective / discriminator head (spec section 1).")
+    flags.DEFINE_string(
+        "model",
+        "amgan",
+        f"Objective / discriminator head (spec section 1): {', '.join(MODELS)}, or a model a "
+        "module of --import_modules registers (tf_amgan.losses.register_model).",
+    )
+    flags.DEFINE_list(
+        "import_modules",
+        [],
+        "Python modules to import before the configuration is checked; they may register model "
+        "variants (BUILD.md, 'Adding a model variant').",
+    )
     flags.DEFINE_enum(
         "labeling",
         "dynamic",
