@@ -51,6 +51,7 @@ from tf_amgan.evaluation.sources import SampleBatch, SampleSource, TrainerSource
 from tf_amgan.io_utils import append_jsonl, json_safe
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
+from tf_amgan.metrics import scores as scores_lib
 from tf_amgan.metrics import streaming as streaming_lib
 from tf_amgan.metrics import synthetic as synthetic_lib
 from tf_amgan.progress import sample_progress
