@@ -69,12 +69,13 @@ def test_the_check_sees_an_upward_import(tmp_path):
 
 def test_evaluation_names_match_their_modules():
     from tf_amgan import evaluation
-    from tf_amgan.evaluation import reference, runner, sources
+    from tf_amgan.evaluation import external, reference, runner, sources
 
-    for module in (runner, sources, reference):
+    modules = (runner, sources, reference, external)
+    for module in modules:
         for name in module.__all__:
             assert getattr(evaluation, name) is getattr(module, name), name
-    assert set(evaluation._NAMES) == {n for m in (runner, sources, reference) for n in m.__all__}
+    assert set(evaluation._NAMES) == {n for m in modules for n in m.__all__}
 
 
 def test_command_modules_do_not_import_tensorflow():

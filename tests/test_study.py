@@ -175,7 +175,11 @@ def test_image_study_end_to_end(tmp_path, monkeypatch, classifier_dir):
         assert 1.0 <= m["is"] <= 10.0 and m["am"] >= 0 and m["fid"] >= 0
         assert 0 <= m["msssim_max"] <= 1 and [p["step"] for p in r["curves"]["eval"]] == [2, 4]
     assert results["settings"]["classifier"]["dataset"] == "fashion_mnist"
+    real = results["real_data"]["fashion_mnist"]  # the ceiling row: test images, same evaluation
+    assert real["meta"]["num_samples"] == 120 and real["meta"]["source"]["type"] == "real"
+    assert real["metrics"]["acc"] > 0.3 and 0 <= real["metrics"]["fid"] < 5
     text = open(report.write(results, settings.out_dir()), encoding="utf-8").read()
+    assert "| fashion_mnist | real data (test split) | – | " in text
     assert "| AM-GAN | 8.83 | " in text  # the paper's CIFAR-10 value beside ours
     assert "AC-GAN*+ beats AC-GAN* on IS" in text and "not testable" in text
     assert os.path.isfile(os.path.join(settings.out_dir(), "figures", "curves_dynamic.png"))

@@ -1,12 +1,14 @@
 """Evaluation of a generator.
 
   sources.py     where samples come from: a live trainer, a run directory, a SavedModel
-  reference.py   real-data feature statistics (FID / precision-recall), cached
+  external.py    samples made anywhere: .npz / .npy, image folders, foreign SavedModels, and
+                 the real data (the ceiling row, `real_data_row`)
+  reference.py   real-data feature statistics (FID / precision-recall / intra-FID), cached
   runner.py      evaluate(): every metric in one streaming pass; the periodic evaluator
   cli.py         the `python -m tf_amgan.evaluate` command
   category_eval.py  latent-code models: categories vs classes (P003)
 
-The public names of sources, reference and runner are available here, resolved lazily so that
+The public names of sources, reference, runner and external are available here, resolved lazily so that
 importing the command module does not import TensorFlow first.
 """
 
@@ -26,6 +28,13 @@ _NAMES = {
         "sources",
     ),
     "real_features": "reference",
+    "real_class_statistics": "reference",
+    **dict.fromkeys(
+        ("IMAGE_EXTENSIONS", "VALUE_RANGES", "ArraySource", "FolderSource",
+         "ForeignSavedModelSource", "RealDataSource", "detect_value_range", "open_array",
+         "open_generator", "real_data_row", "to_unit_range"),
+        "external",
+    ),
 }  # fmt: skip
 
 

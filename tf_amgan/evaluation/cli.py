@@ -6,11 +6,15 @@
     tf-amgan-evaluate ...            (console script, same flags)
 
 `--generator` is a run directory (config.json + checkpoints/: the last checkpoint is evaluated), an
-exported SavedModel, or a model directory of integer versions (the highest is taken). The result
-(every metric plus metadata: networks used, sample count, MS-SSIM grouping, timings) is printed as
+exported SavedModel, or a model directory of integer versions (the highest is taken); or samples
+made anywhere (tf_amgan.evaluation.external): an .npz / .npy array, a folder of PNG / JPEG files,
+another tool's SavedModel (--saved_model_signature=...), or `real`: the data set's held-out test
+images, the ceiling to read models against. The result (every metric plus metadata: networks
+used, sample count, source and its detected value range, MS-SSIM grouping, timings) is printed as
 one JSON line on stdout and written atomically next to the generator:
 `<run>/eval/step_<N:08d>.json` for a run directory, `<model_dir>/<version>.eval.json` for a
-SavedModel (override with --output). A progress bar goes to stderr. Bad arguments, a missing
+SavedModel, `<file or folder>.eval.json` for stored samples, nothing for `real` (override with
+--output). A progress bar goes to stderr. Bad arguments, a missing
 classifier, weights or data: one `error: ...` line on stderr and exit code 2.
 
 Which networks (see tf_amgan.evaluation): am / am_v1 / mode / acc use the dataset classifier
@@ -35,7 +39,7 @@ PROG = "python -m tf_amgan.evaluate"
 
 def _check_paths(args) -> None:
     """Checks that need no TensorFlow, so bad paths fail fast."""
-    if not os.path.exists(args.generator):
+    if args.generator != "real" and not os.path.exists(args.generator):
         raise FileNotFoundError(f"--generator={args.generator} does not exist")
     if args.classifier is not None:
         from tf_amgan.classifiers import CLASSIFIER_FILE, MODEL_FILE
@@ -53,9 +57,12 @@ def _check_paths(args) -> None:
         from tf_amgan.classifiers import find_inception_weights
 
         find_inception_weights(args.inception_weights)
-    for name in ("num_samples", "batch_size", "splits", "msssim_pairs", "prd_samples"):
-        if getattr(args, name) <= 0:
+    for name in ("num_samples", "batch_size", "splits", "msssim_pairs", "prd_samples",
+                 "p004_report_samples", "num_classes"):  # fmt: skip
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
             raise ValueError(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.sample_pad < 0:
+        raise ValueError(f"--sample_pad must be >= 0, got {args.sample_pad}")
     if args.dataset is not None:
         from tf_amgan import data
 
@@ -63,9 +70,13 @@ def _check_paths(args) -> None:
             raise ValueError(f"unknown --dataset={args.dataset!r}; choose from {data.DATASETS}")
 
 
-def _output_path(args, kind: str, source) -> str:
+def _output_path(args, kind: str, source) -> str | None:
     if args.output:
         return args.output
+    if kind == "real":
+        return None  # printed only
+    if kind in ("npz", "npy", "folder"):
+        return os.path.abspath(args.generator).rstrip(os.sep) + ".eval.json"
     if kind == "run_dir":
         return os.path.join(args.generator, "eval", f"step_{source.step:08d}.json")
     path = source.path.rstrip(os.sep)
@@ -106,6 +117,7 @@ def main(argv=None) -> int:
         return commandline.error(e)
 
     from tf_amgan import classifiers, data, evaluation
+    from tf_amgan.evaluation import external
     from tf_amgan.io_utils import atomic_write_json
 
     unavailable = data.DatasetUnavailableError
@@ -119,7 +131,24 @@ def main(argv=None) -> int:
         data_options = None
         if args.mixture_std is not None:
             data_options = {"std": args.mixture_std}
-        source, kind = evaluation.open_source(args.generator, args.dataset, data_options)
+        dataset = args.dataset
+        if args.generator == "real":  # the real images need their data set now
+            dataset = dataset or (classifier.info.get("dataset") if classifier else None)
+            if data_options is None and classifier is not None:
+                data_options = classifier.info.get("data_options")
+        download = {"auto": None, "true": True, "false": False}[args.download]
+        source, kind = external.open_generator(
+            args.generator, dataset=dataset, data_options=data_options,
+            num_classes=args.num_classes or (classifier.num_classes if classifier else None),
+            value_range=args.sample_range, channels=int(args.sample_channels) if args.sample_channels else None,
+            pad=args.sample_pad,
+            shuffle=args.shuffle, images_key=args.images_key, labels_key=args.labels_key,
+            labels_path=args.labels_path, on_bad_file=args.on_bad_file,
+            signature=args.saved_model_signature, input_name=args.saved_model_input,
+            label_input=args.saved_model_label_input, output_name=args.saved_model_output,
+            noise=args.saved_model_noise, layout=args.saved_model_layout,
+            real_split=args.real_source_split, data_dir=args.data_dir, download=download,
+        )  # fmt: skip
         options = evaluation.EvalOptions(
             metrics=None if args.metrics == "auto" else tuple(args.metrics.split(",")),
             num_samples=args.num_samples,
@@ -131,8 +160,11 @@ def main(argv=None) -> int:
             prd_samples=args.prd_samples,
             real_split=args.real_split,
             real_samples=args.real_samples,
+            intra_fid_grouping=args.intra_fid_grouping,
+            is_protocol=args.is_protocol,
+            p004_report_samples=args.p004_report_samples,
             data_dir=args.data_dir,
-            download={"auto": None, "true": True, "false": False}[args.download],
+            download=download,
         )
         result = evaluation.evaluate(
             source, options, classifier=classifier, inception=inception, dataset=args.dataset,
@@ -140,8 +172,9 @@ def main(argv=None) -> int:
         )  # fmt: skip
         record = result.record()
         out = _output_path(args, kind, source)
-        record["meta"]["output"] = os.path.abspath(out)
-        atomic_write_json(out, record)
+        record["meta"]["output"] = os.path.abspath(out) if out else None
+        if out:
+            atomic_write_json(out, record)
     except (ValueError, FileNotFoundError, unavailable) as e:
         return commandline.error(e)
     print(json.dumps(record, sort_keys=True))

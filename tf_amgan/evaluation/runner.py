@@ -20,6 +20,9 @@ Metrics (names for `--metrics` / `config.eval_metrics`):
   fid     FID vs the real split's features (E-8); prd: precision / recall, k = 3 (E-9);
           features of the Inception network when given, else of the dataset classifier; real
           statistics are computed once and cached next to the network;
+  intra_fid  FID per class between generated class-k samples and real class-k images, mean
+          (`intra_fid`) and max (`intra_fid_max`) over classes; the class is the conditioning
+          label, else the classifier's argmax (`intra_fid_grouping`);
   nll, modes, hq   2-D sets: oracle NLL (E-6), mode coverage, high-quality share (3σ).
 For the 2-D sets `is`/`am`/`am_v1`/`mode`/`acc` use the classifier if one is given, else the
 mixture's exact posterior p(k | x) (`classifiers.MixturePosterior`).
@@ -42,11 +45,13 @@ import tensorflow as tf
 
 from tf_amgan import classifiers as classifiers_lib
 from tf_amgan import data
+from tf_amgan.evaluation import reference
 from tf_amgan.evaluation.reference import real_features
 from tf_amgan.evaluation.sources import SampleBatch, SampleSource, TrainerSource
 from tf_amgan.io_utils import append_jsonl, json_safe
 from tf_amgan.metrics import fid as fid_lib
 from tf_amgan.metrics import msssim as msssim_lib
+from tf_amgan.metrics import scores as scores_lib
 from tf_amgan.metrics import streaming as streaming_lib
 from tf_amgan.metrics import synthetic as synthetic_lib
 from tf_amgan.progress import sample_progress
@@ -62,13 +67,15 @@ __all__ = [
     "parse_metrics",
 ]
 
-IMAGE_METRICS = ("is", "am", "am_v1", "mode", "acc", "msssim", "fid", "prd")
+IMAGE_METRICS = ("is", "am", "am_v1", "mode", "acc", "msssim", "fid", "prd", "intra_fid")
 SYNTHETIC_METRICS = ("nll", "modes", "hq", "is", "am", "am_v1", "mode", "acc")
 ALL_METRICS = tuple(dict.fromkeys(IMAGE_METRICS + SYNTHETIC_METRICS))
 DEFAULT_IMAGE_METRICS = ("is", "am", "acc", "msssim", "fid")
 DEFAULT_SYNTHETIC_METRICS = ("nll", "modes", "hq")
 _CLASSIFIER_METRICS = ("am", "am_v1", "mode", "acc")
 GROUPINGS = ("auto", "conditioning", "model", "classifier")
+IS_PROTOCOLS = ("openai", "p004")
+_FEATURE_METRICS = ("fid", "prd", "intra_fid")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,12 +96,19 @@ class EvalOptions:
       prd_k: k of the k-NN radii (E-9: 3).
       real_split: real split for FID / P&R ("train" as TTUR / the AM-GAN code, or "test").
       real_samples: cap on real images for the FID statistics (None: the whole split).
+      intra_fid_grouping: class of a sample for intra_fid: "auto" (conditioning label, else the
+        classifier's argmax), "conditioning", "model" or "classifier".
+      is_protocol: "openai" (IS over `splits` contiguous splits) or "p004": also P004's protocol
+        (`scores.inception_score_p004`): 10 random groups of the `num_samples` samples (select),
+        then 5 random groups of `p004_report_samples` fresh samples (report, `is_p004`).
+      p004_report_samples: fresh samples for P004's report groups (None: num_samples // 2, as
+        P004's 50,000 / 25,000).
       mode_num_std: 2-D sets: radius (in σ) of the "high quality" ball around each mode.
       data_dir, download: where the real data lives (tf_amgan.data).
     """
 
     metrics: tuple[str, ...] | None = None
-    num_samples: int = 50000
+    num_samples: int | None = 50000  # None: all of a finite source (npz, folder, real data)
     batch_size: int = 500
     seed: int = 0
     splits: int = 10
@@ -105,6 +119,9 @@ class EvalOptions:
     prd_k: int = 3
     real_split: str = "train"
     real_samples: int | None = None
+    intra_fid_grouping: str = "auto"
+    is_protocol: str = "openai"
+    p004_report_samples: int | None = None
     mode_num_std: float = 3.0
     data_dir: str | None = None
     download: bool | None = None
@@ -196,7 +213,13 @@ def evaluate(
     dataset, data_options = _resolve_dataset(source, classifier, dataset, data_options)
     is_image = len(source.sample_shape) == 3
     metrics = parse_metrics(options.metrics, is_image)
-    n_total = int(options.num_samples)
+    n_total = options.num_samples
+    available = getattr(source, "num_available", 0)  # finite sources: npz, folders, real data
+    if n_total is None:
+        n_total = available or 50000
+        if available and options.is_protocol == "p004":  # keep P004's fresh samples apart
+            n_total = available - (options.p004_report_samples or available // 3)
+    n_total = int(n_total)
     if n_total < 2:
         raise ValueError(f"num_samples must be >= 2, got {n_total}")
     mixture = None
@@ -214,6 +237,8 @@ def evaluate(
     needs_cls = [m for m in metrics if m in _CLASSIFIER_METRICS]
     if options.msssim_grouping == "classifier" and "msssim" in metrics:
         needs_cls.append("msssim")
+    if options.intra_fid_grouping == "classifier" and "intra_fid" in metrics:
+        needs_cls.append("intra_fid")
     if needs_cls and classifier is None:
         raise ValueError(
             f"metric(s) {', '.join(needs_cls)} need a dataset classifier (--classifier)"
@@ -224,11 +249,13 @@ def evaluate(
     feat_net = inception if inception is not None else classifier
     if "is" in metrics and is_net is None:
         raise ValueError("metric is needs --inception_weights or a dataset classifier")
-    if any(m in metrics for m in ("fid", "prd")):
+    if any(m in metrics for m in _FEATURE_METRICS):
         if feat_net is None:
-            raise ValueError("fid / prd need --inception_weights or a dataset classifier")
+            raise ValueError(
+                "fid / prd / intra_fid need --inception_weights or a dataset classifier"
+            )
         if dataset is None:
-            raise ValueError("fid / prd need the real data set: pass --dataset")
+            raise ValueError("fid / prd / intra_fid need the real data set: pass --dataset")
     for net in {id(n): n for n in (classifier, is_net, feat_net) if n is not None}.values():
         if net.input_shape is not None and tuple(net.input_shape) != tuple(source.sample_shape):
             raise ValueError(
@@ -237,6 +264,20 @@ def evaluate(
             )
     if options.msssim_grouping not in GROUPINGS:
         raise ValueError(f"msssim_grouping must be one of {GROUPINGS}")
+    if options.intra_fid_grouping not in GROUPINGS:
+        raise ValueError(f"intra_fid_grouping must be one of {GROUPINGS}")
+    if options.is_protocol not in IS_PROTOCOLS:
+        raise ValueError(f"is_protocol must be one of {IS_PROTOCOLS}")
+    n_report = 0
+    if options.is_protocol == "p004":
+        if "is" not in metrics:
+            raise ValueError(
+                "is_protocol=p004 is a protocol of the is metric: add is to the metrics"
+            )
+        n_report = int(options.p004_report_samples or n_total // 2)
+        if n_total < 10 or n_report < 5:
+            raise ValueError(f"P004's IS protocol needs >= 10 samples and >= 5 report samples, got "
+                             f"{n_total} and {n_report}")  # fmt: skip
 
     meta: dict[str, Any] = {
         "source": source.describe(),
@@ -254,7 +295,7 @@ def evaluate(
     # Real features first: a missing data set fails before the expensive sampling.
     real_stats = real_prd = None
     prd_n = min(options.prd_samples, n_total) if "prd" in metrics else 0
-    if any(m in metrics for m in ("fid", "prd")):
+    if "fid" in metrics or prd_n:
         t = time.perf_counter()
         real_stats, real_prd, real_meta = real_features(
             feat_net, dataset, split=options.real_split, data_options=data_options,
@@ -264,6 +305,18 @@ def evaluate(
         timer.add("real_features", t)
         meta["feature_network"] = feat_net.info.get("kind")
         meta["real"] = real_meta
+    real_cls = fake_cls = None
+    if "intra_fid" in metrics:
+        t = time.perf_counter()
+        real_cls, cls_meta = reference.real_class_statistics(
+            feat_net, dataset, split=options.real_split, data_options=data_options,
+            max_samples=options.real_samples, batch_size=options.batch_size,
+            data_dir=options.data_dir, download=options.download,
+        )  # fmt: skip
+        timer.add("real_features", t)
+        meta["feature_network"] = feat_net.info.get("kind")
+        meta["real_classes"] = cls_meta
+        fake_cls = fid_lib.ClassFeatureStatistics(real_cls.num_classes, feat_net.feature_dim)
 
     splits = max(1, min(options.splits, n_total))
     cls_acc = None
@@ -287,12 +340,16 @@ def evaluate(
     points: list[np.ndarray] = []
     acc_reference = None
 
-    bar = sample_progress(n_total, enabled=progress)
+    intra_grouping = None
+    p004_probs: list[np.ndarray] = []  # is_net predictions, select then report samples
+
+    bar = sample_progress(n_total + n_report, enabled=progress)
     done = 0
-    it = source.batches(n_total, options.batch_size, options.seed)
+    it = _split_stream(source.batches(n_total + n_report, options.batch_size, options.seed),
+                       n_total)  # fmt: skip
     while True:
         t = time.perf_counter()
-        batch = next(it, None)
+        batch, report_only = next(it, (None, False))
         timer.add("sampling", t)
         if batch is None:
             break
@@ -304,6 +361,14 @@ def evaluate(
                 outputs[id(net)] = net.batch_outputs(images)
             return outputs[id(net)]
 
+        if n_report:
+            p004_probs.append(run(is_net)[0])
+        if report_only:  # P004's fresh report samples: only their IS predictions are used
+            timer.add("classification", t)
+            done += batch.images.shape[0]
+            bar.update(done)
+            continue
+
         cls_probs = run(classifier)[0] if cls_acc is not None else None
         if cls_acc is not None:
             labels = None
@@ -312,10 +377,19 @@ def evaluate(
             cls_acc.update(cls_probs, labels)
         if is_acc is not None and is_acc is not cls_acc:
             is_acc.update(run(is_net)[0])
-        if fake_stats is not None or prd_n:
+        if fake_stats is not None or prd_n or fake_cls is not None:
             features = run(feat_net)[1]
             if fake_stats is not None:
                 fake_stats.update(features)
+            if fake_cls is not None:
+                if intra_grouping is None:
+                    intra_grouping = _intra_fid_grouping(options.intra_fid_grouping, batch,
+                                                         classifier)  # fmt: skip
+                group_of = _group_labels(intra_grouping, batch, classifier, run)
+                if group_of.size and group_of.max() >= fake_cls.num_classes:
+                    raise ValueError(f"intra_fid: sample classes exceed the data set's "
+                                     f"{fake_cls.num_classes} classes")  # fmt: skip
+                fake_cls.update(features, group_of)
             if kept_prd < prd_n:
                 fake_prd.append(features[: prd_n - kept_prd])
                 kept_prd += fake_prd[-1].shape[0]
@@ -344,6 +418,15 @@ def evaluate(
         values.update({"is": score.split_mean, "is_std": score.split_std, "is_full": score.score,
                        "is_entropy_of_mean": score.entropy_of_mean,
                        "is_mean_entropy": score.mean_entropy})  # fmt: skip
+    if n_report:
+        probs = np.concatenate(p004_probs)
+        p004 = scores_lib.inception_score_p004(probs[:n_total], probs[n_total:], seed=options.seed)
+        values.update({"is_p004": p004.report_mean, "is_p004_std": p004.report_std,
+                       "is_p004_select": p004.select_mean,
+                       "is_p004_select_std": p004.select_std})  # fmt: skip
+        meta["is_protocol"] = {"name": "p004", "select_samples": n_total,
+                               "report_samples": n_report, "select_splits": 10,
+                               "report_splits": 5, "group_seed": options.seed}  # fmt: skip
     if "am" in metrics:
         am = cls_acc.am_score(classifier.class_prior)
         values.update({"am": am.score, "am_std": am.split_std, "am_kl": am.kl_term,
@@ -380,6 +463,15 @@ def evaluate(
             # frechet_distance retries singular products itself (eps·I); the warning is noise.
             warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
             values["fid"] = fid_lib.fid_from_statistics(real_stats, fake_stats)
+    if fake_cls is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            intra = fid_lib.intra_fid_from_statistics(real_cls, fake_cls)
+        values.update({"intra_fid": intra.mean, "intra_fid_max": intra.max})
+        meta["intra_fid"] = {"grouping": intra_grouping, "argmax_class": intra.argmax,
+                             "per_class": intra.per_class, "fake_counts": intra.fake_counts,
+                             "real_counts": intra.real_counts,
+                             "missing_classes": list(intra.missing)}  # fmt: skip
     if prd_n:
         fake = np.concatenate(fake_prd)
         m = min(fake.shape[0], real_prd.shape[0])
@@ -441,6 +533,39 @@ def _grouping(requested: str, batch: SampleBatch, classifier) -> str:
     if requested == "classifier" and classifier is None:
         raise ValueError("msssim grouping 'classifier' needs a dataset classifier (--classifier)")
     return requested
+
+
+def _intra_fid_grouping(requested: str, batch: SampleBatch, classifier) -> str:
+    """intra_fid's "auto": the conditioning label, else the classifier (the class the data set's
+    labels mean), not a dynamic model's own class."""
+    if requested == "auto":
+        requested = "conditioning" if batch.labels is not None else "classifier"
+    if requested == "model" and not batch.classes_are_labels:
+        raise ValueError("intra_fid grouping 'model': this model's classes are learned categories")
+    return _grouping(requested, batch, classifier)
+
+
+def _split_stream(batches, n_main: int):
+    """(batch, report_only) pairs: the first `n_main` samples, then the rest (P004's report
+    samples), splitting the batch that straddles the boundary."""
+    seen = 0
+    for batch in batches:
+        n = batch.images.shape[0]
+        if seen >= n_main or seen + n <= n_main:
+            yield batch, seen >= n_main
+        else:
+            k = n_main - seen
+            for part, rows in ((False, slice(0, k)), (True, slice(k, n))):
+                yield (
+                    SampleBatch(
+                        images=batch.images[rows],
+                        labels=None if batch.labels is None else batch.labels[rows],
+                        classes=batch.classes[rows],
+                        classes_are_labels=batch.classes_are_labels,
+                    ),
+                    part,
+                )
+        seen += n
 
 
 def _group_labels(grouping: str, batch: SampleBatch, classifier, run) -> np.ndarray:

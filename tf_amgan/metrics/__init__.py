@@ -4,7 +4,7 @@
 - `accuracy`: class accuracy (P004), clustering accuracy.
 - `streaming`: `PredictionAccumulator`, the scores and class accuracy from sufficient statistics.
 - `msssim`: small-image MS-SSIM in TF and per-class intra-class diversity.
-- `fid`: FID from features or `FeatureStatistics`, k-NN precision/recall.
+- `fid`: FID from features or `FeatureStatistics`, intra-class FID, k-NN precision/recall.
 - `synthetic`: oracle NLL, mode coverage and high-quality share for Gaussian mixtures.
 - `correlation`: the P000 App. B.4 correlation study.
 
@@ -23,11 +23,15 @@ from tf_amgan.metrics.correlation import (
     pearson_correlation,
 )
 from tf_amgan.metrics.fid import (
+    ClassFeatureStatistics,
     FeatureStatistics,
+    IntraFID,
     PrecisionRecall,
     fid_from_features,
     fid_from_statistics,
     frechet_distance,
+    intra_fid,
+    intra_fid_from_statistics,
     knn_radii,
     precision_recall,
 )
@@ -68,10 +72,12 @@ __all__ = [
     "AMScore",
     "AMScoreV1",
     "ClassAccuracy",
+    "ClassFeatureStatistics",
     "ClusteringAccuracy",
     "FeatureStatistics",
     "InceptionScore",
     "IntraClassMSSSIM",
+    "IntraFID",
     "ModeCoverage",
     "P004InceptionScore",
     "PrecisionRecall",
@@ -90,6 +96,8 @@ __all__ = [
     "inception_score",
     "inception_score_p004",
     "intra_class_ms_ssim",
+    "intra_fid",
+    "intra_fid_from_statistics",
     "knn_radii",
     "log_probabilities",
     "metric_nll_correlation",

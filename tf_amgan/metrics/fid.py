@@ -14,11 +14,15 @@ import numpy as np
 import scipy.linalg
 
 __all__ = [
+    "ClassFeatureStatistics",
     "FeatureStatistics",
+    "IntraFID",
     "PrecisionRecall",
     "fid_from_features",
     "fid_from_statistics",
     "frechet_distance",
+    "intra_fid",
+    "intra_fid_from_statistics",
     "knn_radii",
     "precision_recall",
 ]
@@ -167,6 +171,138 @@ def fid_from_features(features1, features2, *, eps: float = 1e-6) -> float:
         FeatureStatistics.from_features(features2),
         eps=eps,
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Intra-class FID (FID per class, as the conditional / K+1 GAN literature reports it).
+
+
+class ClassFeatureStatistics:
+    """One FeatureStatistics per class: `update(features, labels)` routes each row to its class.
+
+    Memory is O(K·D²) (10 classes of 128-d features: 1.3 MiB; of 2048-d Inception features:
+    335 MiB). Classes are created on first use.
+
+    Args:
+      num_classes: K (labels must be in [0, K)).
+      dim: feature dimension D (default: taken from the first batch).
+    """
+
+    def __init__(self, num_classes: int, dim: int | None = None):
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        self.num_classes = int(num_classes)
+        self.dim = dim
+        self.classes: list[FeatureStatistics | None] = [None] * self.num_classes
+
+    def update(self, features, labels) -> ClassFeatureStatistics:
+        """Adds `[B, D]` features with their `[B]` int labels. Returns self."""
+        x = np.asarray(features)
+        y = np.asarray(labels).astype(np.int64)
+        if x.ndim != 2 or y.shape != (x.shape[0],):
+            raise ValueError(f"need [B, D] features and [B] labels, got {x.shape}, {y.shape}")
+        if y.size and (y.min() < 0 or y.max() >= self.num_classes):
+            raise ValueError(
+                f"labels must be in [0, {self.num_classes}), got [{y.min()}, {y.max()}]"
+            )
+        for k in np.unique(y):
+            if self.classes[k] is None:
+                self.classes[k] = FeatureStatistics(self.dim or x.shape[1])
+            self.classes[k].update(x[y == k])
+        return self
+
+    @property
+    def counts(self) -> np.ndarray:
+        """`[K]` samples per class."""
+        return np.array([0 if s is None else s.num_samples for s in self.classes], np.int64)
+
+    def save(self, path: str) -> None:
+        """Writes every class's statistics to one .npz (atomically)."""
+        present = [k for k, s in enumerate(self.classes) if s is not None and s.num_samples]
+        if not present:
+            raise ValueError("no features accumulated")
+        dim = self.classes[present[0]].dim
+        means, m2 = np.zeros((self.num_classes, dim)), np.zeros((self.num_classes, dim, dim))
+        for k in present:
+            means[k], m2[k] = self.classes[k]._mean, self.classes[k]._m2
+        tmp = f"{path}.tmp.npz"
+        np.savez(tmp, counts=self.counts, means=means, m2=m2)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str) -> ClassFeatureStatistics:
+        """Reads statistics written by `save`."""
+        with np.load(path) as data:
+            counts, means, m2 = data["counts"], data["means"], data["m2"]
+        stats = cls(counts.shape[0], means.shape[1])
+        for k in np.flatnonzero(counts):
+            stats.classes[k] = FeatureStatistics(means.shape[1])
+            stats.classes[k]._merge(int(counts[k]), means[k], m2[k])
+        return stats
+
+
+@dataclasses.dataclass(frozen=True)
+class IntraFID:
+    """FID per class and its mean / max over the classes it is defined for.
+
+    Attributes:
+      mean, max: over classes with >= 2 samples on both sides (NaN if there is none).
+      argmax: class of the max (-1 if none).
+      per_class: `[K]` FID of each class (NaN where a side has < 2 samples).
+      real_counts, fake_counts: `[K]` samples per class on each side.
+      missing: classes without a FID (fewer than 2 generated or real samples); a generator that
+        never produces class k is missing k, which the mean / max alone would hide.
+    """
+
+    mean: float
+    max: float
+    argmax: int
+    per_class: np.ndarray
+    real_counts: np.ndarray
+    fake_counts: np.ndarray
+    missing: tuple[int, ...]
+
+
+def intra_fid_from_statistics(
+    real: ClassFeatureStatistics, fake: ClassFeatureStatistics, *, eps: float = 1e-6
+) -> IntraFID:
+    """Intra-class FID: FID(real class k, generated class k) for every class k (Miyato & Koyama
+    2018, used by the conditional / K+1 GAN papers), with its mean and max over classes."""
+    if real.num_classes != fake.num_classes:
+        raise ValueError(f"class counts differ: real {real.num_classes}, fake {fake.num_classes}")
+    per_class = np.full(real.num_classes, np.nan)
+    real_counts, fake_counts = real.counts, fake.counts
+    for k in range(real.num_classes):
+        if real_counts[k] >= 2 and fake_counts[k] >= 2:
+            per_class[k] = fid_from_statistics(real.classes[k], fake.classes[k], eps=eps)
+    defined = np.flatnonzero(np.isfinite(per_class))
+    if defined.size:
+        mean, argmax = float(per_class[defined].mean()), int(defined[np.argmax(per_class[defined])])
+        worst = float(per_class[argmax])
+    else:
+        mean, argmax, worst = float("nan"), -1, float("nan")
+    missing = tuple(int(k) for k in np.flatnonzero(~np.isfinite(per_class)))
+    return IntraFID(mean=mean, max=worst, argmax=argmax, per_class=per_class,
+                    real_counts=real_counts, fake_counts=fake_counts, missing=missing)  # fmt: skip
+
+
+def intra_fid(
+    real_features,
+    real_labels,
+    fake_features,
+    fake_labels,
+    *,
+    num_classes: int | None = None,
+    eps: float = 1e-6,
+) -> IntraFID:
+    """Intra-class FID of `[N, D]` real and `[M, D]` generated features with `[N]` / `[M]` labels
+    (the conditioning label or a classifier's argmax). K defaults to the largest label + 1."""
+    real_labels, fake_labels = np.asarray(real_labels), np.asarray(fake_labels)
+    if num_classes is None:
+        num_classes = int(max(real_labels.max(initial=-1), fake_labels.max(initial=-1))) + 1
+    real = ClassFeatureStatistics(num_classes).update(real_features, real_labels)
+    fake = ClassFeatureStatistics(num_classes).update(fake_features, fake_labels)
+    return intra_fid_from_statistics(real, fake, eps=eps)
 
 
 # ----------------------------------------------------------------------------------------------

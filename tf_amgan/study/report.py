@@ -86,11 +86,18 @@ def paper_table(study: specs.Study, results: dict, agg, metric: str) -> str:
     return f"**{title}** ({direction})\n\n" + "\n".join(lines) + "\n"
 
 
-def all_metrics_table(study: specs.Study, agg) -> str:
+def all_metrics_table(study: specs.Study, agg, real_data: dict | None = None) -> str:
+    """Every final metric, one row per (data set, labeling, model); each data set ends with its
+    "real data" row (held-out test images through the same evaluation) when results have it."""
     keys = [k for k in METRIC_TITLES if any(k in m for m in agg.values())]
     header = ["data set", "model", "labeling"] + [METRIC_TITLES[k][0] for k in keys]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for d in dict.fromkeys(k[0] for k in agg):
+        real = (real_data or {}).get(d, {}).get("metrics")
+        if real:
+            row = [d, "real data (test split)", "–"]
+            row += ["–" if real.get(k) is None else f"{real[k]:.3f}" for k in keys]
+            lines.append("| " + " | ".join(row) + " |")
         for lab in study.labelings:
             for model, variant in _rows(study, agg):
                 m = agg.get((d, model, variant, lab))
@@ -500,7 +507,11 @@ def build(results: dict, out_dir: str) -> str:
             if metric in study.paper:
                 md.append(paper_table(study, results, agg, metric))
         md.append("## Every final metric\n")
-        md.append(all_metrics_table(study, agg))
+        md.append(all_metrics_table(study, agg, results.get("real_data")))
+        if results.get("real_data"):
+            md.append("The real-data row is the ceiling to read the models against: held-out test "
+                      "images with their labels through the same evaluation (its FID is between "
+                      "the train statistics and the test images).\n")  # fmt: skip
         claims_of = CLAIMS.get(study.name, claims_generic)
         md.append(_claims_section(claims_of(study, results, agg),
                                   _other_scale_verdicts(study, results, out_dir, claims_of)))  # fmt: skip

@@ -226,6 +226,50 @@ def evaluate_cell(cfg, settings: Settings, study: specs.Study, networks: _Networ
     return {"metrics": json_safe(result.metrics), "meta": json_safe(meta)}
 
 
+REAL_DATA_FILE = "real_data.json"
+
+
+def real_data_rows(settings: Settings, study: specs.Study, cells, networks: _Networks, log) -> dict:
+    """The "real data" row of every data set of an image study, kept in real_data.json.
+
+    Held-out test images (as many as the cells' final evaluation draws, at most the whole split)
+    through the same evaluation as the cells: IS, AM Score, accuracy, max MS-SSIM, FID between
+    the train statistics and the test images, ... A row is recomputed only when its data set,
+    options, networks, metrics or sample count change.
+    """
+    from tf_amgan.evaluation.external import real_data_row
+
+    path = os.path.join(settings.out_dir(), REAL_DATA_FILE)
+    old = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+    rows = {}
+    first = {}
+    for cell in cells:
+        first.setdefault(cell.dataset_key, cell)
+    for dataset_key, cell in first.items():
+        cfg = cell_config(settings, study, cell)
+        key = json.loads(json.dumps({
+            "dataset": cfg.dataset, "data_options": dict(cfg.data_options),
+            "classifier": _classifier_id(settings.classifier),
+            "inception_weights": settings.inception_weights, "split": "test",
+            "metrics": list(study.final_metrics), "num_samples": final_samples(settings, study),
+        }))  # fmt: skip
+        if old.get(dataset_key, {}).get("key") == key:
+            rows[dataset_key] = old[dataset_key]
+            continue
+        log(f"real data row of {dataset_key} ({cfg.dataset}, test split)")
+        row = real_data_row(cfg.dataset, classifier=networks.classifier,
+                            inception=networks.inception, metrics=study.final_metrics,
+                            data_options=cfg.data_options, num_samples=key["num_samples"],
+                            data_dir=cfg.data_dir, download=cfg.download_arg)  # fmt: skip
+        rows[dataset_key] = {"key": key, **row}
+    if rows != old:
+        atomic_write_json(path, rows)
+    return rows
+
+
 def run_cell(
     cfg, settings: Settings, study: specs.Study, cell: specs.Cell, networks, log, code=None
 ) -> dict:
@@ -297,6 +341,10 @@ def _copy_samples(cfg, out_dir: str, cell: specs.Cell) -> str | None:
 def collect(settings: Settings, study: specs.Study, cells: list[specs.Cell]) -> dict:
     """results.json content: settings and every finished record of `cells`, in grid order."""
     out_dir = settings.out_dir()
+    real_data = {}
+    if os.path.exists(os.path.join(out_dir, REAL_DATA_FILE)):
+        with open(os.path.join(out_dir, REAL_DATA_FILE), encoding="utf-8") as f:
+            real_data = json.load(f)
     records = []
     for cell in cells:
         path = os.path.join(out_dir, "runs", f"{cell.name}.json")
@@ -320,6 +368,7 @@ def collect(settings: Settings, study: specs.Study, cells: list[specs.Cell]) -> 
         },
         "grid_cells": len(cells),
         "records": records,
+        "real_data": real_data,
     }
 
 
@@ -337,6 +386,8 @@ def run_study(settings: Settings, log=print) -> dict:
     out_dir = settings.out_dir()
     os.makedirs(os.path.join(out_dir, "runs"), exist_ok=True)
     networks = _Networks(settings, study)
+    if study.kind == "image":
+        real_data_rows(settings, study, grid, networks, log)
     todo = []
     for cell, cfg in zip(cells, configs, strict=True):
         path = os.path.join(out_dir, "runs", f"{cell.name}.json")
