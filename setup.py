@@ -31,7 +31,7 @@ setup(
     extras_require={
         "cpu": ["tensorflow-cpu>=2.21,<2.22"],
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
-        "test": ["pytest>=8", "scikit-learn>=1.4", "ruff>=0.5"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "scikit-learn>=1.4", "ruff>=0.5"],
         # benchmarks/compare_torch.py only. Pinned: this version is the CPU build on the project's
         # machines; an unpinned `torch` resolves to a multi-GB CUDA build.
         "bench": ["torch==2.13.0"],

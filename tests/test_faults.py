@@ -142,10 +142,12 @@ def test_no_intact_checkpoint_refuses_and_changes_nothing(base_run, tmp_path, ca
 
 # --- 3. non-finite variables with finite losses ----------------------------------------------
 def test_state_with_non_finite_variable_is_never_saved(tmp_path):
-    # lr=1e4: after step 2 the losses are finite but D's BN moving variance holds inf.
+    # lr=1e4: after step 2 the losses are finite but D's BN moving variance holds inf (the
+    # issue's case: BN in the MLP D, as before --d_norm's MLP default became none).
     cfg = toy_config(
-        tmp_path, lr=1e4, batch_size=64, seed=7, mlp_depth=4, mlp_units=128, checkpoint_every=1
-    )
+        tmp_path, lr=1e4, batch_size=64, seed=7, mlp_depth=4, mlp_units=128, checkpoint_every=1,
+        d_norm="separate",
+    )  # fmt: skip
     messages = []
     r = train.run(cfg, log=messages.append)
     assert r.status == "diverged" and r.exit_code == experiment.EXIT_NAN
@@ -158,7 +160,7 @@ def test_state_with_non_finite_variable_is_never_saved(tmp_path):
 def test_checkpoint_with_non_finite_values_is_not_called_good(base_run, tmp_path):
     cfg = _copy(base_run, tmp_path)
     trainer, _ = runs.restore_run(cfg.output_dir, log=QUIET)
-    bn = next(v for v in trainer.discriminator.variables if "moving_variance" in v.path)
+    bn = next(v for v in trainer.generator.variables if "moving_variance" in v.path)
     bn.assign(np.full(bn.shape, np.inf, np.float32))
     assert any("moving_variance" in name for name in runs.nonfinite_variables(trainer.checkpoint))
     trainer.checkpoint.write(_ckpt(cfg, "ckpt-9"))  # as an unguarded writer would have

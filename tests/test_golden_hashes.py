@@ -125,7 +125,7 @@ CASES: dict[str, dict] = {
         model="elastic_infogan", prior_update_start=5, prior_lr=1e-2, **_LATENT
     ),
     "elastic_infogan+mixed_precision": dict(
-        model="elastic_infogan", mixed_precision=True, prior_lr=1e-2, **_LATENT
+        model="elastic_infogan", precision="mixed_float16", prior_lr=1e-2, **_LATENT
     ),
     "gan_categorical": dict(model="gan_categorical", **_LATENT),
     "gan_categorical+no_r2": dict(model="gan_categorical", lambda_r2=0.0, **_LATENT),
