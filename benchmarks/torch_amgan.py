@@ -26,7 +26,7 @@ G_LINEAR, G_LAST, D_FIRST = 768, 96, 64
 
 
 def scaled(channels: int, width: float) -> int:
-    """tf_amgan.networks.layers.scaled_width: round half up."""
+    """tf_amgan.networks.builders.scaled_width: round half up."""
     return max(1, int(math.floor(channels * width + 0.5)))
 
 

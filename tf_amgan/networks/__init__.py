@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 
 from tf_amgan.networks import acgan, amgan, mlp
-from tf_amgan.networks import layers as L
+from tf_amgan.networks import builders as L
 from tf_amgan.networks.layers import (
     Dropout,
     GaussianNoise,

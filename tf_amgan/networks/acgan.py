@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from tf_amgan.networks import layers as L
+from tf_amgan.networks import builders as L
 
 G_LINEAR_CHANNELS = 384
 G_KERNEL = 5

@@ -6,7 +6,7 @@ import math
 
 import keras
 
-from tf_amgan.networks import layers as L
+from tf_amgan.networks import builders as L
 
 # Hidden widths at width=1 ([CODE] iFilterDimG=192 -> 768/384/192/96, iFilterDimD=128 -> 64..512).
 G_LINEAR_CHANNELS = 768
