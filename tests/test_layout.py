@@ -69,9 +69,9 @@ def test_the_check_sees_an_upward_import(tmp_path):
 
 def test_evaluation_names_match_their_modules():
     from tf_amgan import evaluation
-    from tf_amgan.evaluation import external, reference, runner, sources
+    from tf_amgan.evaluation import external, periodic, reference, runner, sources
 
-    modules = (runner, sources, reference, external)
+    modules = (runner, sources, reference, external, periodic)
     for module in modules:
         for name in module.__all__:
             assert getattr(evaluation, name) is getattr(module, name), name

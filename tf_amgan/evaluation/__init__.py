@@ -4,7 +4,8 @@
   external.py    samples made anywhere: .npz / .npy, image folders, foreign SavedModels, and
                  the real data (the ceiling row, `real_data_row`)
   reference.py   real-data feature statistics (FID / precision-recall / intra-FID), cached
-  runner.py      evaluate(): every metric in one streaming pass; the periodic evaluator
+  runner.py      evaluate(): every metric in one streaming pass
+  periodic.py    the evaluator the training loop calls every --eval_every steps
   cli.py         the `python -m tf_amgan.evaluate` command
   category_eval.py  latent-code models: categories vs classes (P003)
 
@@ -19,7 +20,7 @@ import importlib
 _NAMES = {
     **dict.fromkeys(
         ("ALL_METRICS", "DEFAULT_IMAGE_METRICS", "DEFAULT_SYNTHETIC_METRICS", "EvalOptions",
-         "EvalResult", "evaluate", "make_periodic_evaluator", "parse_metrics"),
+         "EvalResult", "evaluate", "parse_metrics"),
         "runner",
     ),
     **dict.fromkeys(
@@ -27,6 +28,7 @@ _NAMES = {
          "resolve_saved_model", "run_dir_source"),
         "sources",
     ),
+    "make_periodic_evaluator": "periodic",
     "real_features": "reference",
     "real_class_statistics": "reference",
     **dict.fromkeys(
