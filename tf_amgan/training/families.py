@@ -125,6 +125,7 @@ class Family:
     def apply_generator_step_gradients(self, grads, step, loss_scale) -> None:
         """Applies G's-loss gradients of `generator_step_variables` (loss_scale: None or the
         dynamic scale G's loss was multiplied by)."""
+        return None  # a docstring-only body makes AutoGraph warn on every trace
 
     def input_noise(self, batch_size: int, seed_for: Callable[[int], tf.Tensor]) -> dict:
         """Extra per-batch draws of the input pipeline; seed_for(i) seeds the i-th (i < 3)."""
