@@ -23,6 +23,22 @@ class UsageError(Exception):
     """A bad command line or input; the command prints `error: <message>` and exits 2."""
 
 
+# --download values -> the `download` argument of the data loaders (None: only if missing locally).
+DOWNLOAD_VALUES = {"auto": None, "true": True, "false": False}
+
+
+def define_data_location_flags(fv: flags.FlagValues) -> None:
+    """--data_dir and --download, as every command that reads a tfds data set takes them."""
+    flags.DEFINE_string("data_dir", None, "tfds data directory.", flag_values=fv)
+    flags.DEFINE_enum(
+        "download",
+        "auto",
+        list(DOWNLOAD_VALUES),
+        "Whether tfds may download missing data.",
+        flag_values=fv,
+    )
+
+
 def one_line(message) -> str:
     return " ".join(str(message).split())
 

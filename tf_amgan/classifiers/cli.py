@@ -59,7 +59,7 @@ def main(argv=None) -> int:
             max_train_samples=args.max_train_samples,
             arch_options=arch_options,
             data_dir=args.data_dir,
-            download={"auto": None, "true": True, "false": False}[args.download],
+            download=commandline.DOWNLOAD_VALUES[args.download],
             overwrite=args.overwrite,
             log=lambda line: print(line, file=sys.stderr, flush=True),
             progress=args.progress,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from absl import flags
 
+from tf_amgan import commandline
+
 
 def make_flags() -> flags.FlagValues:
     """A fresh FlagValues holding the command's flags (see tf_amgan.commandline)."""
@@ -36,14 +38,7 @@ def make_flags() -> flags.FlagValues:
     )
     flags.DEFINE_integer("depth", None, "DenseNet depth (6n + 4).", flag_values=fv)
     flags.DEFINE_integer("growth_rate", None, "DenseNet growth rate k.", flag_values=fv)
-    flags.DEFINE_string("data_dir", None, "tfds data directory.", flag_values=fv)
-    flags.DEFINE_enum(
-        "download",
-        "auto",
-        ["auto", "true", "false"],
-        "Whether tfds may download missing data.",
-        flag_values=fv,
-    )
+    commandline.define_data_location_flags(fv)
     flags.DEFINE_bool(
         "pad_to_32",
         True,

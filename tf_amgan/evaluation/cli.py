@@ -136,7 +136,7 @@ def main(argv=None) -> int:
             dataset = dataset or (classifier.info.get("dataset") if classifier else None)
             if data_options is None and classifier is not None:
                 data_options = classifier.info.get("data_options")
-        download = {"auto": None, "true": True, "false": False}[args.download]
+        download = commandline.DOWNLOAD_VALUES[args.download]
         source, kind = external.open_generator(
             args.generator, dataset=dataset, data_options=data_options,
             num_classes=args.num_classes or (classifier.num_classes if classifier else None),

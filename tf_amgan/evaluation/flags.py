@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from absl import flags
 
+from tf_amgan import commandline
+
 GROUPINGS = ("auto", "conditioning", "model", "classifier")
 
 
@@ -61,14 +63,7 @@ def make_flags() -> flags.FlagValues:
         flag_values=fv,
     )
     flags.DEFINE_float("mixture_std", None, "2-D sets: component std.", flag_values=fv)
-    flags.DEFINE_string("data_dir", None, "tfds data directory.", flag_values=fv)
-    flags.DEFINE_enum(
-        "download",
-        "auto",
-        ["auto", "true", "false"],
-        "Whether tfds may download missing data.",
-        flag_values=fv,
-    )
+    commandline.define_data_location_flags(fv)
     flags.DEFINE_enum(
         "real_split",
         "train",
