@@ -32,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tf_amgan.io_utils import atomic_write_text  # noqa: E402
+from tf_amgan.study.runner import cpu_model  # noqa: E402
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 METRICS = ("fid", "am")  # FID: lower is better; AM Score: lower is better (P001 E-5)
@@ -175,21 +176,10 @@ def table(runs: list[dict], summary: dict, args, cpu: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
-
-
 def write_report(args, jobs) -> dict:
     runs = [read_run(d, p, s) for p, s, d in jobs if os.path.exists(d)]
     summary = summarize(runs)
-    cpu = cpu_model()
+    cpu = cpu_model() or "unknown CPU"
     result = {"config": vars(args), "cpu": cpu, "runs": runs, "summary": summary}
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(result, indent=1) + "\n")
     atomic_write_text(os.path.join(args.out, "table.md"), table(runs, summary, args, cpu))
